@@ -1,0 +1,35 @@
+# Two commands a newcomer needs:  `make book`  and  `make test`.
+# Both create .venv from the pinned versions in constraints.txt when it is missing or out of date.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# This machine keeps the CPU build of torch 2.13.0 in /opt/wheels; elsewhere use PyTorch's CPU index.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
+PYTEST_ARGS ?=
+
+.PHONY: install book test lint notebooks course clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS) -c constraints.txt -e ".[test]"
+	touch $@
+
+book: install                 ## build the website into _build/html (offline, warnings are errors)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+test: install                 ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+notebooks: install            ## learner notebooks (.ipynb) generated from chapters/ into notebooks/
+	$(PY) -m autograder notebooks --out notebooks
+
+course: install               ## nbgrader course directory (source notebooks with solutions) into course/
+	$(PY) -m autograder course --out course
+
+clean:
+	rm -rf _build course notebooks
