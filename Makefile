@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS) -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS) -c constraints.txt --config-settings editable_mode=compat -e ".[test]"
 	touch $@
 
 book: install                 ## build the website into _build/html (offline, warnings are errors)

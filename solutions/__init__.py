@@ -1,31 +1,35 @@
 """The reference implementation of "GPT-2 from scratch": one module per chapter, every exercise by its name.
 
     from solutions import layer_norm, gpt2, generate
+
+Names are imported on first use, so `from solutions import layer_norm` does not pay for importing PyTorch.
 """
 
-from .ch01_tokens import bpe_encode_piece, decode, embed, encode, gpt2_tokenizer, load_ranks
-from .ch02_layer_norm import layer_norm
-from .ch03_ffn import ffn, gelu, linear
-from .ch04_residuals import DeepMLP, layer_gradients, pre_norm, residual
-from .ch05_attention import attention, causal_mask, merge_heads, mha, softmax, split_heads
-from .ch06_block import count_parameters, gpt2, transformer_block
-from .ch07_gpt2 import GPT2, load_gpt2_params, save_gpt2_params
-from .ch08_decoding import (
-    apply_temperature,
-    generate,
-    generate_cached,
-    gpt2_cached,
-    greedy,
-    sample_next,
-    top_k_filter,
-    top_p_filter,
-)
-from .params import GPT2_SMALL, init_params
+import importlib
 
-__all__ = [
-    "GPT2", "GPT2_SMALL", "DeepMLP", "apply_temperature", "attention", "bpe_encode_piece", "causal_mask",
-    "count_parameters", "decode", "embed", "encode", "ffn", "gelu", "generate", "generate_cached", "gpt2",
-    "gpt2_cached", "gpt2_tokenizer", "greedy", "init_params", "layer_gradients", "layer_norm", "linear",
-    "load_gpt2_params", "load_ranks", "merge_heads", "mha", "pre_norm", "residual", "sample_next",
-    "save_gpt2_params", "softmax", "split_heads", "top_k_filter", "top_p_filter", "transformer_block",
-]
+_MODULES = {
+    "ch01_tokens": ["bpe_encode_piece", "decode", "embed", "encode", "gpt2_tokenizer", "load_ranks"],
+    "ch02_layer_norm": ["layer_norm"],
+    "ch03_ffn": ["ffn", "gelu", "linear"],
+    "ch04_residuals": ["DeepMLP", "layer_gradients", "pre_norm", "residual"],
+    "ch05_attention": ["attention", "causal_mask", "merge_heads", "mha", "softmax", "split_heads"],
+    "ch06_block": ["count_parameters", "gpt2", "transformer_block"],
+    "ch07_gpt2": ["GPT2", "load_gpt2_params", "save_gpt2_params"],
+    "ch08_decoding": ["apply_temperature", "generate", "generate_cached", "gpt2_cached", "greedy", "sample_next",
+                      "top_k_filter", "top_p_filter"],
+    "params": ["GPT2_SMALL", "init_params"],
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'solutions' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

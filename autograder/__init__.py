@@ -1,0 +1,30 @@
+"""The course's autograder: `check("layer_norm", layer_norm)` in a notebook, `python -m autograder` outside one."""
+
+from .engine import REGISTRY, Case, Exercise, Mistake, Result, exercises_of, grade_function
+from .exercises import load_all as _load_all
+
+_load_all()
+
+
+class CheckFailed(AssertionError):
+    """A check did not pass. In Jupyter it shows as its report alone, without a traceback into the grader."""
+
+    def _render_traceback_(self):  # IPython's hook for custom exception display
+        return [str(self)]
+
+
+def check(name: str, fn, *, hidden: bool = False, seed: int | None = None) -> None:
+    """Grade `fn` as the exercise `name`; print the report, raise CheckFailed when a case fails.
+
+    Prints to stdout only (nbgrader scores any stderr output as zero) and returns None (a check cell
+    that ends in a value is read as partial credit).
+    """
+    if name not in REGISTRY:
+        raise KeyError(f"no exercise called {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    result = grade_function(name, fn, hidden=hidden, seed=seed)
+    if not result.passed:
+        raise CheckFailed(result.report())
+    print(result.report())
+
+
+__all__ = ["Case", "CheckFailed", "Exercise", "Mistake", "REGISTRY", "Result", "check", "exercises_of"]

@@ -1,0 +1,208 @@
+"""Chapters as notebooks: reading them, the role of each cell, and the notebooks generated from them.
+
+* learner notebooks (.ipynb): the chapter as it is, with stable cell ids;
+* nbgrader source notebooks: each stub's body replaced by the body of the `solutions` function of the same name
+  between ### BEGIN SOLUTION / ### END SOLUTION, and the hidden check cells given their hidden tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS_DIR = ROOT / "chapters"
+NBGRADER_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+PRESENTATION_TAGS = {"demo", "remove-input"}  # cells that only show things: graders skip them
+GRADE_ID = re.compile(r"^ch(\d\d)-(\w+?)(-check|-hidden)?$")
+
+
+class InvalidNotebook(ValueError):
+    """The file is not a notebook we can read (bad JSON, wrong format, missing)."""
+
+
+def chapter_paths() -> list[Path]:
+    return sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.md"))
+
+
+def chapter_path(chapter: str) -> Path:
+    matches = [p for p in chapter_paths() if p.name.startswith(f"{chapter}_")]
+    if not matches:
+        raise FileNotFoundError(f"no chapter {chapter} in {CHAPTERS_DIR}")
+    return matches[0]
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """A chapter (.md, MyST) or a notebook (.ipynb); InvalidNotebook names what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidNotebook(f"{path}: no such file")
+    try:
+        if path.suffix == ".md":
+            import jupytext
+
+            nb = jupytext.read(path)
+        else:
+            text = path.read_text(encoding="utf-8")
+            if not text.strip():
+                raise InvalidNotebook(f"{path}: the file is empty")
+            nb = nbformat.reads(text, as_version=4)
+    except InvalidNotebook:
+        raise
+    except json.JSONDecodeError as exc:
+        raise InvalidNotebook(f"{path}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidNotebook(f"{path}: not UTF-8 text ({exc})") from None
+    except Exception as exc:  # nbformat's own reader errors
+        raise InvalidNotebook(f"{path}: not a Jupyter notebook ({type(exc).__name__}: {exc})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise InvalidNotebook(f"{path}: the notebook has no list of cells")
+    return nb
+
+
+def nbgrader_meta(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def cell_role(cell) -> str:
+    """answer | check | hidden-check | demo | code | markdown"""
+    if cell.get("cell_type") != "code":
+        return "markdown"
+    meta = nbgrader_meta(cell)
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "hidden-check" if str(meta.get("grade_id", "")).endswith("-hidden") else "check"
+    if PRESENTATION_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+        return "demo"
+    return "code"
+
+
+def chapter_of(nb, path: str | Path | None = None) -> str | None:
+    """The chapter a notebook belongs to: from its grade ids, else from a file name like 02_layer_norm.*"""
+    for cell in nb.cells:
+        match = GRADE_ID.match(str(nbgrader_meta(cell).get("grade_id", "")))
+        if match:
+            return match.group(1)
+    if path is not None:
+        match = re.match(r"^(\d\d)_", Path(path).name)
+        if match:
+            return match.group(1)
+    return None
+
+
+def code_to_run(nb) -> list[str]:
+    """The code a grader executes to define the learner's functions: every code cell but checks and demos."""
+    return [cell.source for cell in nb.cells if cell_role(cell) in ("answer", "code")]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Generated notebooks
+# ------------------------------------------------------------------------------------------------------------
+def _finish(nb, path: Path) -> nbformat.NotebookNode:
+    """Stable cell ids (grade_id where there is one), the python3 kernel, no jupytext bookkeeping."""
+    seen = set()
+    for i, cell in enumerate(nb.cells):
+        cell_id = nbgrader_meta(cell).get("grade_id") or f"{path.stem[:2]}-cell-{i:03d}"
+        if cell_id in seen:
+            raise ValueError(f"{path}: two cells have the id {cell_id!r}")
+        seen.add(cell_id)
+        cell["id"] = cell_id
+        if cell.cell_type == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def learner_notebook(chapter_md: Path) -> nbformat.NotebookNode:
+    return _finish(read_notebook(chapter_md), chapter_md)
+
+
+def source_notebook(chapter_md: Path) -> nbformat.NotebookNode:
+    """The nbgrader source notebook: solutions injected, hidden tests added."""
+    import solutions
+
+    nb = learner_notebook(chapter_md)
+    for cell in nb.cells:
+        role = cell_role(cell)
+        if role == "answer":
+            cell.source = inject_solutions(cell.source, solutions)
+        elif role == "hidden-check":
+            name = GRADE_ID.match(nbgrader_meta(cell)["grade_id"]).group(2)
+            cell.source = (cell.source.rstrip("\n") + "\n### BEGIN HIDDEN TESTS\n"
+                           f"check({name!r}, {name}, hidden=True)\n### END HIDDEN TESTS")
+    return nb
+
+
+def inject_solutions(source: str, module) -> str:
+    """Replace the body (after the docstring) of every function in `source` that `module` defines with the
+    reference body, between nbgrader's solution markers. Methods of classes are handled the same way."""
+    lines = source.split("\n")
+    tree = ast.parse(source)
+    edits = []  # (first line index, last line index, new lines), applied bottom-up
+    for node in tree.body:
+        reference = getattr(module, getattr(node, "name", ""), None)
+        if isinstance(node, ast.FunctionDef) and reference is not None:
+            edits.append(_body_edit(node, reference, lines))
+        elif isinstance(node, ast.ClassDef) and inspect.isclass(reference):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name in vars(reference):
+                    edits.append(_body_edit(item, vars(reference)[item.name], lines))
+    if not edits:
+        raise ValueError(f"no stub in this cell has a reference in {module.__name__}:\n{source[:200]}")
+    for first, last, new in sorted(edits, reverse=True):
+        lines[first : last + 1] = new
+    return "\n".join(lines)
+
+
+def _body_without_docstring(node: ast.FunctionDef) -> list[ast.stmt]:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return body
+
+
+def _body_edit(stub: ast.FunctionDef, reference, lines: list[str]) -> tuple[int, int, list[str]]:
+    body = _body_without_docstring(stub)
+    if not body:
+        raise ValueError(f"stub {stub.name} has no body to replace")
+    first, last = body[0].lineno - 1, body[-1].end_lineno - 1
+    # comments just above the first statement (# YOUR CODE HERE) belong to the stub body too
+    while first > 0 and lines[first - 1].strip().startswith("#"):
+        first -= 1
+    indent = re.match(r"\s*", lines[first]).group(0)
+    ref_src = textwrap.dedent(inspect.getsource(reference))
+    ref_tree = ast.parse(ref_src).body[0]
+    ref_body = _body_without_docstring(ref_tree)
+    ref_lines = ref_src.split("\n")
+    start = ref_body[0].lineno - 1
+    while start > 0 and ref_lines[start - 1].strip().startswith("#"):
+        start -= 1
+    body_src = textwrap.dedent("\n".join(ref_lines[start : ref_body[-1].end_lineno]))
+    new = [f"{indent}### BEGIN SOLUTION"] + [f"{indent}{line}" if line else "" for line in body_src.split("\n")]
+    return first, last, new + [f"{indent}### END SOLUTION"]
+
+
+def write_notebook(nb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.validate(nb)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(path)
+    return path
+
+
+def write_learner_notebooks(out: Path) -> list[Path]:
+    return [write_notebook(learner_notebook(p), out / f"{p.stem}.ipynb") for p in chapter_paths()]
