@@ -9,12 +9,21 @@ PYTEST_ARGS ?=
 
 .PHONY: install book test lint notebooks course clean
 
-install: $(VENV)/.installed
+MATHJAX := 3.2.2
+SITE_EXTRA := _build/site-extra
+
+install: $(VENV)/.installed $(SITE_EXTRA)/_static/mathjax/tex-chtml.js
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS) -c constraints.txt --config-settings editable_mode=compat -e ".[test]"
 	touch $@
+
+# MathJax is served by the site itself (no CDN): npm's mathjax package, copied where _config.yml points.
+$(SITE_EXTRA)/_static/mathjax/tex-chtml.js:
+	npm install --silent --no-audit --no-fund --prefix _build/npm mathjax@$(MATHJAX)
+	mkdir -p $(SITE_EXTRA)/_static/mathjax
+	cp -r _build/npm/node_modules/mathjax/es5/. $(SITE_EXTRA)/_static/mathjax/
 
 book: install                 ## build the website into _build/html (offline, warnings are errors)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
