@@ -186,6 +186,10 @@ class Result:
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code, then run this cell again."
 
 
+MUTATED_INPUT = ("your function changed the caller's array in place (x -= ..., x[...] = ...): compute into a new "
+                 "array instead (x = x - ...).")
+
+
 def judge(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], hidden: bool = False,
           seed: int | None = None) -> Result:
     results = [judge_case(exercise, case, outcome) for case, outcome in zip(cases, outcomes, strict=True)]
@@ -200,6 +204,8 @@ def judge_case(exercise: Exercise, case: Case, got: Outcome) -> CaseResult:
         return CaseResult(case.label, True)
     if got.error and got.error[0] == "NotImplementedError":
         return CaseResult(case.label, False, "your function raised NotImplementedError", NOT_IMPLEMENTED)
+    if got.mutated and not got.error:
+        return CaseResult(case.label, False, problem, MUTATED_INPUT)
     hint = _known_mistake(exercise, case, got) or case.hint or ""
     if got.warnings and not hint:
         hint = f"your code warned {got.warnings[0]!r}: look for an overflow or a division by zero."

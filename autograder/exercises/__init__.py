@@ -1,10 +1,10 @@
-"""One module per chapter; importing a module registers its exercises."""
+"""One module per chapter (chNN_topic.py); importing a module registers its exercises."""
 
 import importlib
-
-CHAPTER_MODULES = ["ch02_layer_norm"]
+import pkgutil
 
 
 def load_all() -> None:
-    for module in CHAPTER_MODULES:
-        importlib.import_module(f"{__name__}.{module}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("ch"):
+            importlib.import_module(f"{__name__}.{info.name}")

@@ -1,0 +1,34 @@
+"""Plausible wrong implementations, written as a learner would write them, one module per chapter.
+
+Each chapter module has `MUTANTS: list[Mutant]`. The tests prove that the check of `exercise` rejects every mutant
+with a message containing `hint` (a distinctive part of the hint the learner should see).
+"""
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    exercise: str  # the exercise (function) name
+    name: str  # what is wrong, in a few words (the test id)
+    hint: str  # part of the hint the check must give
+    source: str  # the learner's cell: defines `exercise`
+
+
+PREAMBLE = "import math\nimport numpy as np\n"
+
+
+def all_mutants() -> list[Mutant]:
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        found += importlib.import_module(f"{__name__}.{info.name}").MUTANTS
+    return found
+
+
+def load(mutant: Mutant, namespace: dict | None = None):
+    """The mutant's function, defined as a notebook would define it."""
+    ns = dict(namespace or {})
+    exec(compile(PREAMBLE + mutant.source, f"<mutant {mutant.name}>", "exec"), ns)
+    return ns[mutant.exercise]

@@ -1,0 +1,81 @@
+from . import Mutant
+
+MUTANTS = [
+    Mutant("layer_norm", "wrong axis (axis=0)", "normalise over the last axis", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = np.mean(x, axis=0, keepdims=True)
+    sigma2 = np.var(x, axis=0, keepdims=True)
+    return g * (x - mu) / np.sqrt(sigma2 + eps) + b
+'''),
+    Mutant("layer_norm", "axis=1 works only for 2-D", "use axis=-1 so any leading shape works", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(1, keepdims=True)
+    var = ((x - mu) ** 2).mean(1, keepdims=True)
+    return g * (x - mu) / np.sqrt(var + eps) + b
+'''),
+    Mutant("layer_norm", "whole-matrix statistics", "one mean and variance for the whole array", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean()
+    var = x.var()
+    return g * (x - mu) / np.sqrt(var + eps) + b
+'''),
+    Mutant("layer_norm", "eps outside the square root", "inside the square root: sqrt(var + eps)", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return g * (x - mu) / (np.sqrt(var) + eps) + b
+'''),
+    Mutant("layer_norm", "std + eps", "inside the square root: sqrt(var + eps)", '''
+def layer_norm(x, g, b, eps=1e-5):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return g * centred / (x.std(axis=-1, keepdims=True) + eps) + b
+'''),
+    Mutant("layer_norm", "no eps at all", "variance 0 divides by zero", '''
+def layer_norm(x, g, b, eps=1e-5):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return g * centred / x.std(axis=-1, keepdims=True) + b
+'''),
+    Mutant("layer_norm", "unbiased variance", "unbiased variance (ddof=1", '''
+def layer_norm(x, g, b, eps=1e-5):
+    n = x.shape[-1]
+    mu = x.sum(axis=-1, keepdims=True) / n
+    var = ((x - mu) ** 2).sum(axis=-1, keepdims=True) / (n - 1)
+    return g * (x - mu) / np.sqrt(var + eps) + b
+'''),
+    Mutant("layer_norm", "gain and bias ignored", "g and the bias b are both ignored", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+'''),
+    Mutant("layer_norm", "gain ignored", "the gain g is ignored", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps) + b
+'''),
+    Mutant("layer_norm", "bias ignored", "the bias b is ignored", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+'''),
+    Mutant("layer_norm", "eps argument ignored", "ignores its eps argument", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + 1e-5) + b
+'''),
+    Mutant("layer_norm", "missing keepdims", "keepdims=True", '''
+def layer_norm(x, g, b, eps=1e-5):
+    return g * (x - np.mean(x, -1)) / np.sqrt(np.var(x, -1) + eps) + b
+'''),
+    Mutant("layer_norm", "promotes float32 to float64", "came back as float64", '''
+def layer_norm(x, g, b, eps=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps) + b
+'''),
+    Mutant("layer_norm", "normalises in place", "changed its input", '''
+def layer_norm(x, g, b, eps=1e-5):
+    x -= x.mean(axis=-1, keepdims=True)
+    x /= np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+    return g * x + b
+'''),
+]

@@ -1,0 +1,47 @@
+"""The book builds offline with warnings as errors, every chapter executed, MathJax served from the site."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.notebooks import chapter_paths
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+         "-W", "-n", "--keep-going"], capture_output=True, text=True, timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+def test_every_chapter_is_a_page(site):
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in chapter_paths():
+        assert f"chapters/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+        assert (site / "chapters" / f"{path.stem}.html").is_file()
+
+
+def test_chapters_executed_with_figures_and_stub_messages(site):
+    for path in chapter_paths():
+        html = (site / "chapters" / f"{path.stem}.html").read_text()
+        assert "<img" in html, f"{path.stem} has no figure"
+        assert "not implemented yet" in html, f"{path.stem}: the stubs' check output is missing"
+        assert "Traceback" not in html, f"{path.stem} shows a Python traceback"
+
+
+def test_no_script_or_style_from_the_network(site):
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', text)
+        assert not external, f"{page.relative_to(site)} loads {external[:3]}"
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
