@@ -8,10 +8,12 @@ judges them itself. Nothing the notebook does to numpy, builtins or the autograd
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,8 +32,10 @@ REQUEST, RESULT, ARRAYS, OUTPUT = "request.pkl", "result.json", "arrays.npz", "o
 @dataclass
 class Limits:
     timeout: float = 120.0  # seconds of wall clock for the whole notebook
-    memory_mb: int = 4096  # address space of the child
+    memory_mb: int = 4096  # address space of each process of the child
     output_kb: int = 1024  # what the child may print
+    processes: int = 32  # processes and threads the child may run at once (bounds a fork bomb)
+    isolate: bool = True  # as root: own network and mount namespaces, private /tmp, an unprivileged user
 
 
 class SandboxError(Exception):
@@ -107,23 +111,28 @@ def run_in_child(cells: list[str], requests: dict[str, list[list[Case]]], scratc
              for name, groups in requests.items()}
     with open(scratch / REQUEST, "wb") as f:
         pickle.dump({"cells": cells, "exercises": plain}, f)
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH")}
+    uid = secrets.randbelow(60000) + 100000 if limits.isolate and os.geteuid() == 0 else None
+    if uid is not None:
+        os.chown(scratch, uid, uid)
+        os.chown(scratch / REQUEST, uid, uid)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
     env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+               PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=str(scratch), TMPDIR=str(scratch),
+               MPLCONFIGDIR=str(scratch / ".matplotlib"), AUTOGRADER_LIMITS=json.dumps(asdict(limits)),
+               AUTOGRADER_UID=str(uid or ""))
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "autograder.sandbox", str(scratch)], cwd=scratch, env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=lambda: _limit(limits),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
     try:
         _, stderr = proc.communicate(timeout=limits.timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        _kill_all(proc, uid)
         raise SandboxError("timeout", f"the notebook did not finish within {limits.timeout:g} s "
                                       "(an endless loop, or a very slow cell?)") from None
     finally:
-        _kill_group(proc)  # stray children (forks) go too
+        _kill_all(proc, uid)  # stray children (forks) go too
     seconds = time.monotonic() - start
     output = _read_capped(scratch / OUTPUT, limits.output_kb * 1024)
     stderr_text = stderr.decode("utf-8", "replace")[-2000:]
@@ -144,22 +153,25 @@ def run_in_child(cells: list[str], requests: dict[str, list[list[Case]]], scratc
     return data
 
 
-def _limit(limits: Limits) -> None:
-    import resource
-
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    out = limits.output_kb * 1024 + 65536
-    resource.setrlimit(resource.RLIMIT_FSIZE, (out * 4, out * 4))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_all(proc: subprocess.Popen, uid: int | None) -> None:
+    """Kill the child's process group and, when it ran as its own user, every process of that user."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    if uid is None:
+        return
+    import psutil
+
+    for _ in range(100):  # a fork bomb may still be forking: repeat until none is left
+        left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        if not left:
+            return
+        for p in left:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        psutil.wait_procs(left, timeout=1)
 
 
 def _read_capped(path: Path, limit: int) -> str:
@@ -177,8 +189,78 @@ def _read_capped(path: Path, limit: int) -> str:
 MAGIC = re.compile(r"^\s*[%!]")
 
 
+def _isolate(scratch: Path, limits: Limits, uid: int | None) -> Path:
+    """Confine this process before any learner code runs; returns the scratch directory as seen from inside.
+
+    As root (a grading server, CI): new network namespace (no network), new mount namespace with fresh /tmp,
+    /var/tmp and /dev/shm and the scratch directory bound at /tmp/work, then an unprivileged user of its own.
+    Otherwise: the resource limits only."""
+    import resource
+
+    if uid is not None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        clone_newns, clone_newnet, ms_rec, ms_private, ms_bind, ms_move = 0x20000, 0x40000000, 1 << 14, 1 << 18, \
+            1 << 12, 1 << 13
+        # park the scratch directory on /mnt, cover the writable temp dirs with fresh tmpfs, move it to /tmp/work
+        if (libc.unshare(clone_newns | clone_newnet) == 0
+                and libc.mount(b"none", b"/", None, ms_rec | ms_private, None) == 0
+                and libc.mount(str(scratch).encode(), b"/mnt", None, ms_bind, None) == 0):
+            for path in ("/tmp", "/var/tmp", "/dev/shm"):
+                if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, b"size=256m,mode=1777"):
+                    raise OSError(ctypes.get_errno(), f"sandbox: cannot mount a private {path}")
+            os.mkdir("/tmp/work")
+            if libc.mount(b"/mnt", b"/tmp/work", None, ms_move, None):
+                raise OSError(ctypes.get_errno(), "sandbox: cannot move the scratch directory to /tmp/work")
+            scratch = Path("/tmp/work")
+            _expose_to_everyone([sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parent.parent)], libc)
+            os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch / ".matplotlib"))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.chdir(scratch)
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    out = (limits.output_kb + 64) * 1024 * 4
+    resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = int(limits.timeout) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    return scratch
+
+
+def _expose_to_everyone(paths: list[str], libc) -> None:
+    """Inside our mount namespace, make `paths` reachable by an unprivileged user when an ancestor is not
+    (e.g. Python under /root, mode 700): park each path, cover that ancestor with an empty tmpfs, put it back."""
+    import ctypes
+
+    ms_bind, ms_move = 1 << 12, 1 << 13
+    todo = []  # (path, closed ancestor, park)
+    for path in dict.fromkeys(os.path.realpath(p) for p in paths):
+        closed = [a for a in reversed(Path(path).parents) if a != Path("/") and not os.stat(a).st_mode & 0o001]
+        if closed:
+            todo.append((path, str(closed[0]), f"/tmp/.park{len(todo)}"))
+
+    def mount(source, target, fstype, flags, data):
+        if libc.mount(source.encode(), target.encode(), fstype, flags, data):
+            raise OSError(ctypes.get_errno(), f"sandbox: cannot mount {source} on {target}")
+
+    for path, _, park in todo:
+        os.mkdir(park)
+        mount(path, park, None, ms_bind, None)
+    for closed in dict.fromkeys(c for _, c, _ in todo):
+        mount("tmpfs", closed, b"tmpfs", 0, b"size=1m,mode=0755")
+    for path, _, park in todo:
+        os.makedirs(path, exist_ok=True)
+        mount(park, path, None, ms_move, None)
+
+
 def _child(scratch: Path) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too much output: writes fail instead of killing us
+    uid = os.environ.pop("AUTOGRADER_UID", "")
+    scratch = _isolate(scratch, Limits(**json.loads(os.environ.pop("AUTOGRADER_LIMITS"))), int(uid) if uid else None)
     with open(scratch / REQUEST, "rb") as f:
         request = pickle.load(f)
     out = os.open(scratch / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
