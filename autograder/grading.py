@@ -22,10 +22,11 @@ from .sandbox import Limits, SandboxError, run_in_child
 STATUSES = ("graded", "timeout", "memory", "crashed", "invalid-notebook", "missing")
 
 
-def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits = Limits(),
+def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | None = None,
                    chapter: str | None = None) -> dict:
     """Grade one notebook (.ipynb or a chapter's .md); never raises for a bad submission."""
     start = time.monotonic()
+    limits = limits or Limits()
     path = Path(path)
     seed = grading_seed() if seed is None else seed
     try:

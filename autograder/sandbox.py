@@ -102,10 +102,11 @@ def decode(value: Any, arrays) -> Any:
 # Parent side
 # ------------------------------------------------------------------------------------------------------------
 def run_in_child(cells: list[str], requests: dict[str, list[list[Case]]], scratch: Path,
-                 limits: Limits = Limits()) -> dict:
+                 limits: Limits | None = None) -> dict:
     """Execute `cells`, then probe each exercise's groups of cases. Returns
     {"exercises": {name: {"found": bool, "module": str, "groups": [[Outcome]]}}, "cell_errors": [...],
      "output": str, "seconds": float}; raises SandboxError when the child does not finish."""
+    limits = limits or Limits()
     scratch.mkdir(parents=True, exist_ok=True)
     plain = {name: [[Case(c.label, c.args, c.kwargs, probe=c.probe) for c in group] for group in groups]
              for name, groups in requests.items()}
