@@ -60,7 +60,8 @@ def discover(root: Path, chapter: str | None = None) -> list[Submission]:
             for nb in notebooks:
                 by_chapter.setdefault(_chapter_of_file(nb), []).append(nb)
             if chapter:
-                picked = by_chapter.get(chapter) or by_chapter.get(None) or []
+                # no notebook of this chapter but another one: grading it says which chapter it belongs to
+                picked = by_chapter.get(chapter) or by_chapter.get(None) or notebooks
                 found.append(Submission(entry.name, chapter, picked[0] if picked else None))
             elif not notebooks:
                 found.append(Submission(entry.name, None, None))

@@ -10,6 +10,8 @@ graded is never mistaken for a zero:
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import tempfile
 import time
@@ -43,13 +45,15 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
         return _ungraded("invalid-notebook", f"{path.name}: cannot tell which chapter this notebook belongs to "
                                              "(no exercise cells, and its name does not start with NN_)",
                          chapter, seed, start)
+    cells = code_to_run(nb)
+    borrowed = borrowed_from_solutions(cells, [e.name for e in exercises])
     requests, cases = {}, {}
     for exercise in exercises:
         cases[exercise.name] = (exercise.cases(hidden=False), exercise.cases(hidden=True, seed=seed))
         requests[exercise.name] = list(cases[exercise.name])
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
-        data = run_in_child(code_to_run(nb), requests, scratch, limits)
+        data = run_in_child(cells, requests, scratch, limits)
     except SandboxError as exc:
         return _ungraded(exc.status, str(exc), chapter, seed, start)
     finally:
@@ -58,7 +62,7 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
     for exercise in exercises:
         info = data["exercises"][exercise.name]
         visible, hidden = info["groups"]
-        note = _copied_note(exercise.name, info)
+        note = borrowed.get(exercise.name) or _copied_note(exercise.name, info)
         for is_hidden, group, outcomes in ((False, cases[exercise.name][0], visible),
                                            (True, cases[exercise.name][1], hidden)):
             result = judge(exercise, group, outcomes, hidden=is_hidden, seed=seed if is_hidden else None)
@@ -73,17 +77,54 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
     }
 
 
+def borrowed_from_solutions(cells: list[str], names: list[str]) -> dict[str, str]:
+    """Exercises whose answer the notebook takes from the course's reference (`solutions`), found in its source:
+    `from solutions import layer_norm`, `solutions.layer_norm`, `from solutions.ch02_layer_norm import ...`,
+    `__import__("solutions")`. Importing the reference of *other* exercises (earlier chapters) is allowed."""
+    found: dict[str, str] = {}
+    for i, source in enumerate(cells, 1):
+        try:
+            tree = ast.parse(_without_magics(source))
+        except SyntaxError:
+            continue
+        aliases = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "solutions":
+                for alias in node.names:
+                    for name in (names if alias.name == "*" else [alias.name] if alias.name in names else []):
+                        found[name] = f"code cell {i} imports the reference from `{node.module}`"
+            elif isinstance(node, ast.Import):
+                aliases |= {a.asname or a.name for a in node.names if a.name.split(".")[0] == "solutions"}
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "solutions" in node.value \
+                    and re.fullmatch(r"solutions(\.\w+)*", node.value):
+                for name in names:
+                    found.setdefault(name, f"code cell {i} loads the `solutions` package by name")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                base = node.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in aliases:
+                    found[node.attr] = f"code cell {i} calls the reference `solutions.{node.attr}`"
+    return {name: f"{name} is not graded: {why}, which is the course's answer, not yours."
+            for name, why in found.items()}
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join("pass" if re.match(r"^\s*[%!]", line) else line for line in source.split("\n"))
+
+
 def _copied_note(name: str, info: dict) -> str | None:
     module = info.get("module", "")
     if info.get("found") and (module == "solutions" or module.startswith("solutions.")):
-        return f"{name} is the course's reference implementation imported from `solutions`, not your own code."
+        return f"{name} is not graded: it is the course's reference from `{module}`, not your own code."
     return None
 
 
 def _test(result: Result, copied: str | None) -> dict:
     if copied:
         return {"name": result.name, "score": 0, "max_score": result.points, "status": "failed",
-                "output": f"✗ {result.name}: not graded — {copied}"}
+                "output": f"✗ {result.name}: {copied}"}
     return {"name": result.name, "score": result.score, "max_score": result.points,
             "status": "passed" if result.passed else "failed", "output": result.report()}
 
