@@ -1,5 +1,9 @@
 """The course's autograder: `check("layer_norm", layer_norm)` in a notebook, `python -m autograder` outside one."""
 
+import contextlib
+import sys
+import warnings
+
 from .engine import REGISTRY, Case, Exercise, Mistake, Result, exercises_of, grade_function
 from .exercises import load_all as _load_all
 
@@ -21,7 +25,10 @@ def check(name: str, fn, *, hidden: bool = False, seed: int | None = None) -> No
     """
     if name not in REGISTRY:
         raise KeyError(f"no exercise called {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    result = grade_function(name, fn, hidden=hidden, seed=seed)
+    # anything written to stderr while grading (a library's warning) goes to stdout instead
+    with contextlib.redirect_stderr(sys.stdout), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = grade_function(name, fn, hidden=hidden, seed=seed)
     if not result.passed:
         raise CheckFailed(result.report())
     print(result.report())

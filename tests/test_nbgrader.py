@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.course import write_course
@@ -19,11 +20,12 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def nbgrader(*args, cwd):
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+def nbgrader(*args, cwd, ok=True, **env):
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env}
     proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=900)
-    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    if ok:
+        assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
 
 
@@ -56,24 +58,62 @@ def test_source_notebooks_hold_solutions_and_hidden_tests(course):
         assert "raise NotImplementedError()" not in text
 
 
+def _without_check_cells(nb):
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    return nb
+
+
+def _with_cell(nb, source, after_answers=True):
+    answers = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution")]
+    nb.cells.insert(answers[-1] + 1 if after_answers else answers[0], nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def _warning_inside(nb):
+    """A correct answer whose function warns each time it is called (the warning must not cost points)."""
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = cell.source.replace(
+                "    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n    import warnings\n"
+                "    warnings.warn('a warning from the learner', RuntimeWarning)", 1)
+    return nb
+
+
 def test_autograde_and_export(course):
-    kinds = {}
+    expected = {}  # (assignment, student) -> (score, status)
     for chapter in GRADED_CHAPTERS:
         stem = chapter_file(chapter).stem
-        released = learner_notebook(chapter_file(chapter))
-        submissions = {"correct": solved(chapter), "wrong": with_mutant(chapter, first_mutant(chapter)),
-                       "stub": released}
-        for student, nb in submissions.items():
+        max_score = float(max_score_of(chapter))
+        submissions = {"correct": (solved(chapter), max_score), "stub": (learner_notebook(chapter_file(chapter)), 0),
+                       "wrong": (with_mutant(chapter, first_mutant(chapter)), None)}
+        if chapter == GRADED_CHAPTERS[0]:  # broken and awkward submissions, on one chapter
+            noisy = _with_cell(solved(chapter), "import sys\nprint('to stderr', file=sys.stderr)", False)
+            submissions.update(no_checks=(_without_check_cells(solved(chapter)), max_score),
+                               noisy=(_warning_inside(noisy), max_score))
+        for student, (nb, score) in submissions.items():
             write(nb, course / "submitted" / student / stem / f"{stem}.ipynb")
+            expected[(stem, student)] = (score, "graded")
         nbgrader("autograde", stem, "--force", cwd=course)
-        kinds[stem] = max_score_of(chapter)
+    stem = chapter_file(GRADED_CHAPTERS[0]).stem
+    broken = course / "submitted" / "broken" / stem / f"{stem}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"cells": [')
+    assert nbgrader("autograde", stem, "--student", "broken", cwd=course, ok=False).returncode != 0
+    expected[(stem, "broken")] = (0, "not-run")
+    write(_with_cell(solved(GRADED_CHAPTERS[0]), "import time\ntime.sleep(25)"),
+          course / "submitted" / "slow" / stem / f"{stem}.ipynb")
+    nbgrader("autograde", stem, "--student", "slow", cwd=course, AUTOGRADER_NOTEBOOK_TIMEOUT="20")
+    expected[(stem, "slow")] = (0, "timeout")
+
     nbgrader("export", cwd=course)
-    rows = list(csv.DictReader(open(course / "grades.csv")))
-    scores = {(r["assignment"], r["student_id"]): float(r["score"]) for r in rows}
-    for stem, max_score in kinds.items():
-        assert scores[(stem, "correct")] == max_score
-        assert scores[(stem, "stub")] == 0
-        assert scores[(stem, "wrong")] < max_score
+    rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(open(course / "grades.csv"))}
+    for key, (score, status) in expected.items():
+        row = rows[key]
+        assert row["status"] == status, (key, row)
+        if score is None:  # the mutant loses its exercise's points
+            assert float(row["score"]) < float(row["max_score"]), (key, row)
+        else:
+            assert float(row["score"]) == score, (key, row)
 
 
 def test_feedback_hides_hidden_tests(course):
