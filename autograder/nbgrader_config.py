@@ -6,7 +6,7 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "gpt2-from-scratch"
 # The gradebook: SQLite in the course directory by default; a PostgreSQL server works the same way, e.g.
-#   export NBGRADER_DB_URL=postgresql://grader@127.0.0.1:5432/gradebook
+#   export NBGRADER_DB_URL=postgresql+psycopg2://grader@127.0.0.1:5432/gradebook
 if os.environ.get("NBGRADER_DB_URL"):
     c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]
 
