@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")  # before NumPy loads its BLAS
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+THREADS = 2
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))  # before NumPy loads its BLAS
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -46,15 +46,23 @@ def hf_model(model: GPT2):
     return hf
 
 
-def timed(fn, runs: int) -> tuple[float, list[int]]:
-    """Median wall-clock seconds of `runs` calls (after one warm-up call) and the ids of the last one."""
-    out = fn()  # warm-up: first-call allocations, BLAS thread start-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), list(out)
+def measure(paths: dict, n_new: int) -> dict:
+    """Median tokens/s of every path, timed in interleaved rounds so that load from other processes hits all
+    paths alike. paths: {name: (fn(n_new) -> ids, runs)} -> {name: tokens/s}. Checks that all ids agree."""
+    reference = None
+    for name, (fn, _) in paths.items():  # warm-up (first-call allocations, thread start-up) and the ids check
+        ids = list(fn(n_new))
+        if len(ids) != n_new or ids != (reference or ids):
+            raise SystemExit(f"{name} generated different ids: {ids[:8]}... vs {reference[:8]}...")
+        reference = ids
+    times = {name: [] for name in paths}
+    for round_ in range(max(runs for _, runs in paths.values())):
+        for name, (fn, runs) in paths.items():
+            if round_ < runs:
+                start = time.perf_counter()
+                fn(n_new)
+                times[name].append(time.perf_counter() - start)
+    return {name: n_new / statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -64,13 +72,12 @@ def main() -> None:
     parser.add_argument("--slow-runs", type=int, default=3, help="timed runs for the uncached NumPy path")
     parser.add_argument("--n-new", type=int, default=64)
     parser.add_argument("--n-long", type=int, default=256, help="new tokens for the cache speed-up measurement")
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     hparams = TINY if args.quick else GPT2_SMALL
     runs, slow_runs = (2, 1) if args.quick else (args.runs, args.slow_runs)
     n_long = min(args.n_long, 64) if args.quick else args.n_long
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(THREADS)
     torch.manual_seed(0)
     params = init_params(hparams, seed=0)
     n_head = hparams["n_head"]
@@ -93,33 +100,28 @@ def main() -> None:
     }
     print(f"# GPT-2 generation benchmark — {'tiny (--quick)' if args.quick else '124M'} shapes {hparams}")
     print(f"# float32, batch 1, prompt {len(prompt)} tokens, {args.n_new} new tokens, greedy, "
-          f"{args.threads} threads; {platform.processor() or platform.machine()}, numpy {np.__version__}, "
+          f"{THREADS} threads; {platform.processor() or platform.machine()}, numpy {np.__version__}, "
           f"torch {torch.__version__}\n")
-    results, reference_ids = {}, None
-    for name, (fn, n_runs) in paths.items():
-        seconds, ids = timed(lambda fn=fn: fn(args.n_new), n_runs)
-        if len(ids) != args.n_new or (reference_ids is not None and ids != reference_ids):
-            raise SystemExit(f"{name} generated different ids: {ids[:10]}... vs {reference_ids[:10]}...")
-        reference_ids = reference_ids or ids
-        results[name] = (args.n_new / seconds, n_runs)
-        print(f"  {name}: {args.n_new / seconds:.1f} tok/s (median of {n_runs})", file=sys.stderr)
-
-    hf_speed = next(iter(results.values()))[0]
+    speeds = measure(paths, args.n_new)
+    hf_speed = next(iter(speeds.values()))
     print("| implementation | tokens/s | vs HF | runs |")
     print("|---|---:|---:|---:|")
-    for name, (speed, n_runs) in results.items():
-        print(f"| {name} | {speed:.1f} | {speed / hf_speed:.2f}x | {n_runs} |")
+    for name, speed in speeds.items():
+        print(f"| {name} | {speed:.1f} | {speed / hf_speed:.2f}x | {paths[name][1]} |")
     print(f"\nAll four generated the same {args.n_new} token ids.")
 
     # The KV cache's speed-up grows with the length: the uncached loop costs O(n^2) forward positions.
-    t_cached, ids_cached = timed(lambda: generate_cached(prompt, params, n_head, n_long, eos_id=None), 1)
-    start = time.perf_counter()  # no warm-up for this one: it takes minutes and the model is warm by now
-    ids_plain = generate(prompt, params, n_head, n_long, eos_id=None)
+    # One run each (the uncached one takes minutes); both functions are warm from the table above.
+    start = time.perf_counter()
+    cached_ids = generate_cached(prompt, params, n_head, n_long, eos_id=None)
+    t_cached = time.perf_counter() - start
+    start = time.perf_counter()
+    plain_ids = generate(prompt, params, n_head, n_long, eos_id=None)
     t_plain = time.perf_counter() - start
-    assert ids_plain == ids_cached, "cached and uncached NumPy generation disagree"
-    print(f"\nNumPy, {n_long} new tokens (one run each): with KV cache {n_long / t_cached:.1f} tok/s, "
+    if cached_ids != plain_ids:
+        raise SystemExit(f"cached and uncached NumPy generation disagree at {n_long} new tokens")
+    print(f"\nNumPy, {n_long} new tokens (one run each): with the KV cache {n_long / t_cached:.1f} tok/s, "
           f"without {n_long / t_plain:.1f} tok/s -> the cache is {t_plain / t_cached:.1f}x faster.")
-
 
 if __name__ == "__main__":
     main()

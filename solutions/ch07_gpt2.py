@@ -76,7 +76,7 @@ def _set(tree: dict, path: tuple, value) -> None:
 
 
 def hparams_from_config(config: dict) -> dict:
-    """Hugging Face GPT2Config (as a dict) -> {n_vocab, n_ctx, n_embd, n_head, n_layer}; refuses variants we can't run."""
+    """Hugging Face GPT2Config (a dict) -> {n_vocab, n_ctx, n_embd, n_head, n_layer}; refuses variants we can't run."""
     try:
         hparams = {
             "n_vocab": config["vocab_size"],
@@ -102,7 +102,8 @@ def hparams_from_config(config: dict) -> dict:
     }
     for key, allowed in unsupported.items():
         if config.get(key) not in allowed:
-            raise ValueError(f"config.json sets {key}={config[key]!r}; this GPT-2 implementation needs one of {allowed}")
+            raise ValueError(f"config.json sets {key}={config[key]!r}; this GPT-2 implementation needs one of "
+                             f"{allowed}")
     if hparams["n_embd"] % hparams["n_head"]:
         raise ValueError(f"config.json: n_embd={hparams['n_embd']} is not divisible by n_head={hparams['n_head']}")
     return hparams
@@ -178,7 +179,7 @@ def load_gpt2_params(model_dir) -> tuple[dict, dict]:
         array = tensors.pop(name)
         if array.shape != shape:
             raise ValueError(f"tensor {name!r} has shape {array.shape}, but config.json implies {shape}")
-        _set(params, path, array.astype(np.float32))
+        _set(params, path, np.asarray(array, dtype=np.float32))
 
     unexpected = sorted(name for name in tensors if not _is_buffer(name))
     if unexpected:
@@ -236,8 +237,9 @@ class KVCache:
     """
 
     def __init__(self, n_layer: int, batch: int, n_head: int, n_ctx: int, d_head: int, dtype=torch.float32):
-        self.k = torch.zeros(n_layer, batch, n_head, n_ctx, d_head, dtype=dtype)
-        self.v = torch.zeros_like(self.k)
+        # empty, not zeros: only positions < length are ever read
+        self.k = torch.empty(n_layer, batch, n_head, n_ctx, d_head, dtype=dtype)
+        self.v = torch.empty_like(self.k)
         self.length = 0
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,7 +39,7 @@ def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
     """Divide the logits by the temperature (> 0): < 1 sharpens the distribution, > 1 flattens it.  # [...] -> [...]"""
     if not temperature > 0:  # also rejects NaN
         raise ValueError(f"temperature must be > 0, got {temperature} (for greedy decoding use greedy())")
-    return logits / temperature
+    return np.asarray(logits) / temperature
 
 
 def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
@@ -49,6 +49,7 @@ def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"top_k must be a positive integer, got {k!r}")
+    logits = np.asarray(logits)
     k = min(int(k), logits.shape[-1])
     kth_largest = np.sort(logits, axis=-1)[..., -k, None]  # [..., 1]
     return np.where(logits < kth_largest, -np.inf, logits).astype(logits.dtype)
@@ -66,6 +67,7 @@ def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
     p = float(p)
     if not 0 <= p <= 1:
         raise ValueError(f"top_p must lie in [0, 1], got {p}")
+    logits = np.asarray(logits)
     order = np.argsort(logits, axis=-1, kind="stable")  # ascending
     probs = softmax(np.take_along_axis(logits, order, axis=-1))
     # torch.cumsum accumulates float32 in float64 on CPU; doing the same makes the boundary decisions identical.
@@ -169,7 +171,8 @@ def causal_mask_after(n_past: int, n_new: int, dtype=np.float32) -> np.ndarray:
 def mha_cached(x: np.ndarray, c_attn: dict, c_proj: dict, n_head: int, kv):
     """Multi-head attention of the new positions over the cached and new ones.
 
-    x [n_new, n_embd], kv = (k, v) [n_head, n_past, d_head] or None -> ([n_new, n_embd], (k, v) [n_head, n_past+n_new, d_head])
+    # x [n_new, n_embd], kv (k, v) [n_head, n_past, d_head] or None
+    #   -> ([n_new, n_embd], (k, v) [n_head, n_past + n_new, d_head])
     """
     q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)  # [n_new, 3*n_embd] -> 3 x [n_new, n_embd]
     q, k, v = (split_heads(t, n_head) for t in (q, k, v))  # -> 3 x [n_head, n_new, d_head]
