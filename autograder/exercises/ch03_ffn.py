@@ -1,0 +1,302 @@
+"""Chapter 03 — gelu, linear, ffn: cases and known mistakes."""
+
+import math
+
+import numpy as np
+
+import solutions
+
+from ..engine import Case, Exercise, Mistake, register
+
+# float64 cases are compared far below every known bug's signature (the erf-vs-tanh gap is 4.7e-4, a cubic
+# coefficient of 0.0447 instead of 0.044715 moves GELU by 8.7e-6); float32 ones allow a few ulps of rounding.
+TIGHT = {"atol": 1e-9, "rtol": 1e-9}
+FLOAT32 = {"atol": 2e-6, "rtol": 2e-6}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Independent oracles (PyTorch)
+# --------------------------------------------------------------------------------------------------------------
+def _torch_gelu(x):
+    import torch
+    import torch.nn.functional as F
+
+    return F.gelu(torch.from_numpy(x), approximate="tanh").numpy()
+
+
+def _torch_linear(x, w, b):
+    import torch
+    import torch.nn.functional as F
+
+    # nn.Linear keeps its weight [out, in]; GPT-2's Conv1D keeps it [in, out]: hence the transpose.
+    return F.linear(torch.from_numpy(x), torch.from_numpy(w).T, torch.from_numpy(b)).numpy()
+
+
+def _torch_ffn(x, c_fc, c_proj):
+    import torch
+    import torch.nn.functional as F
+
+    def lin(h, p):
+        return F.linear(h, torch.from_numpy(p["w"]).T, torch.from_numpy(p["b"]))
+
+    return lin(F.gelu(lin(torch.from_numpy(x), c_fc), approximate="tanh"), c_proj).numpy()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# gelu
+# --------------------------------------------------------------------------------------------------------------
+def gelu_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    if hidden:
+        grid = np.sort(rng.uniform(-5, 5, size=(int(rng.integers(3, 6)), int(rng.integers(5, 9)))), axis=-1)
+        peak = rng.uniform(2.2, 3.2, size=6) * rng.choice([-1.0, 1.0], size=6)
+        big = np.array([-1.0, 1.0]) * rng.uniform(20, 1000, size=(3, 1))
+        batch = rng.standard_normal((2, int(rng.integers(2, 5)), int(rng.integers(3, 7)))) * 2
+    else:
+        grid = np.linspace(-5, 5, 40).reshape(4, 10)
+        peak = np.array([-3.0, -2.7, -2.4, 2.4, 2.7, 3.0])
+        big = np.array([[-1000.0, 1000.0], [-50.0, 50.0], [-12.0, 12.0]])
+        batch = rng.standard_normal((2, 3, 4)) * 2
+    x32 = (3 * rng.standard_normal((4, 6))).astype(np.float32)
+    return [
+        Case("values from -5 to 5, float64", (grid,), **TIGHT,
+             hint="compare your formula term by term with 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."),
+        Case("|x| near 2.7, where the exact (erf) GELU and GPT-2's tanh form differ most (4.7e-4)", (peak,),
+             **TIGHT),
+        Case("large |x|: GELU(x) ≈ x for large positive x and ≈ 0 for large negative x", (big,), **TIGHT,
+             hint="for large |x| tanh(...) is ±1, so GELU(x) must come out as x or 0 (no overflow, no NaN)."),
+        Case("a 3-D batch [2, n_seq, n_embd]: elementwise, any shape", (batch,), **TIGHT,
+             hint="GELU is elementwise: use NumPy operations on the whole array, whatever its shape."),
+        Case("float32 in, float32 out", (x32,), **FLOAT32,
+             hint="float32 inputs must give a float32 output: write constants as Python floats "
+                  "(math.sqrt, not np.sqrt) and don't convert x."),
+        Case("agrees with torch.nn.functional.gelu(x, approximate='tanh')", (x32[::-1].copy(),),
+             oracle=_torch_gelu, **FLOAT32),
+    ]
+
+
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _tanh_gelu(x, coefficient=0.044715, scale=SQRT_2_OVER_PI):
+    return 0.5 * x * (1 + np.tanh(scale * (x + coefficient * x**3)))
+
+
+def _gelu_erf(x):
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype)
+
+
+def _gelu_relu(x):
+    return np.maximum(x, 0)
+
+
+def _gelu_sigmoid(x):
+    return x / (1 + np.exp(-1.702 * x))
+
+
+def _gelu_coefficient_0447(x):
+    return _tanh_gelu(x, coefficient=0.0447)
+
+
+def _gelu_coefficient_44715(x):
+    return _tanh_gelu(x, coefficient=0.44715)
+
+
+def _gelu_coefficient_04715(x):
+    return _tanh_gelu(x, coefficient=0.04715)
+
+
+def _gelu_square(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**2)))
+
+
+def _gelu_no_scale(x):
+    return _tanh_gelu(x, scale=1.0)
+
+
+def _gelu_sqrt_2pi(x):
+    return _tanh_gelu(x, scale=math.sqrt(2 * math.pi))
+
+
+def _gelu_no_half(x):
+    return 2 * _tanh_gelu(x)
+
+
+def _gelu_minus(x):
+    return 0.5 * x * (1 - np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def _gelu_float64(x):
+    return solutions.gelu(np.asarray(x, dtype=np.float64))
+
+
+GELU_MISTAKES = [
+    Mistake("this is the exact GELU, 0.5·x·(1 + erf(x/√2)); GPT-2 uses the tanh approximation "
+            "0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), which differs by up to 4.7e-4.", _gelu_erf),
+    Mistake("this is ReLU, max(0, x): GELU is smooth and slightly negative for negative x — use the tanh "
+            "formula.", _gelu_relu),
+    Mistake("x·sigmoid(1.702·x) is another approximation of GELU; GPT-2 uses the tanh form "
+            "0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).", _gelu_sigmoid),
+    Mistake("the cubic coefficient is wrong: it is 0.044715 (four digits after the 0.04), in x + 0.044715·x³.",
+            _gelu_coefficient_0447),
+    Mistake("the cubic coefficient is wrong: it is 0.044715 (four digits after the 0.04), in x + 0.044715·x³.",
+            _gelu_coefficient_44715),
+    Mistake("the cubic coefficient is wrong: it is 0.044715 (four digits after the 0.04), in x + 0.044715·x³.",
+            _gelu_coefficient_04715),
+    Mistake("the inner term is x + 0.044715·x³, with x cubed (x**3), not squared.", _gelu_square),
+    Mistake("the argument of tanh is scaled by √(2/π) ≈ 0.7979: tanh(√(2/π)·(x + 0.044715·x³)).", _gelu_no_scale),
+    Mistake("the scale is √(2/π) ≈ 0.7979 (2 divided by π), not √(2π).", _gelu_sqrt_2pi),
+    Mistake("the factor 0.5 in front is missing: GELU(x) = 0.5·x·(1 + tanh(...)).", _gelu_no_half),
+    Mistake("the sign is flipped: it is 1 + tanh(...), so that GELU(x) ≈ x for large positive x.", _gelu_minus),
+    Mistake("float32 inputs came back as float64: a NumPy constant such as np.sqrt(2 / np.pi) is a float64 "
+            "scalar that promotes the whole computation — use math.sqrt(2 / math.pi).", _gelu_float64),
+]
+
+GELU = register(Exercise(
+    name="gelu", chapter="03", points=2, hidden_points=1,
+    solution=solutions.gelu, make_cases=gelu_cases, mistakes=GELU_MISTAKES,
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# linear
+# --------------------------------------------------------------------------------------------------------------
+def linear_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    # n_in, n_out and n_seq all differ, so that a transposed weight is a shape error here, and a square weight
+    # case where it gives wrong numbers instead.
+    n_seq, n_in, n_out = (int(rng.integers(3, 6)), int(rng.integers(6, 10)), int(rng.integers(10, 14))) \
+        if hidden else (4, 5, 3)
+    n_sq = int(rng.integers(5, 9)) if hidden else 6
+
+    def arr(*shape, dtype=np.float64):
+        return rng.standard_normal(shape).astype(dtype)
+
+    w, b = arr(n_in, n_out), arr(n_out)
+    w_sq, b_sq = arr(n_sq, n_sq), arr(n_sq)
+    w32, b32 = arr(n_in, n_out, dtype=np.float32), arr(n_out, dtype=np.float32)
+    return [
+        Case(f"x [{n_seq}, {n_in}], w [{n_in}, {n_out}] (stored [in, out]), b [{n_out}]", (arr(n_seq, n_in), w, b),
+             **TIGHT),
+        Case(f"a square weight [{n_sq}, {n_sq}], where x @ w and x @ w.T have the same shape",
+             (arr(n_seq, n_sq), w_sq, b_sq), **TIGHT),
+        Case(f"a 3-D batch x [2, {n_seq}, {n_sq}]: the map applies to the last axis", (arr(2, n_seq, n_sq), w_sq, b_sq),
+             **TIGHT, hint="x @ w + b works for any number of leading axes: the product contracts x's last axis."),
+        Case("a single token x [1, n_in]", (arr(1, n_in), w, b), **TIGHT),
+        Case("float32 in, float32 out", (arr(n_seq, n_in, dtype=np.float32), w32, b32), **FLOAT32,
+             hint="float32 inputs must give a float32 output: don't convert x, w or b."),
+        Case("agrees with torch.nn.functional.linear(x, w.T, b)", (arr(n_seq + 1, n_in, dtype=np.float32), w32, b32),
+             oracle=_torch_linear, **FLOAT32),
+    ]
+
+
+def _linear_transposed(x, w, b):
+    return x @ w.T + b
+
+
+def _linear_no_bias(x, w, b):
+    return x @ w
+
+
+def _linear_float64(x, w, b):
+    return solutions.linear(*(np.asarray(a, dtype=np.float64) for a in (x, w, b)))
+
+
+LINEAR_MISTAKES = [
+    Mistake("GPT-2 stores the weight [in, out] (its Conv1D layout, unlike nn.Linear's [out, in]), so the "
+            "product is x @ w, not x @ w.T (nor w @ x).", _linear_transposed),
+    Mistake("the bias is missing: add b after the product, x @ w + b.", _linear_no_bias),
+    Mistake("float32 inputs came back as float64: don't convert x, w or b with .astype(np.float64).",
+            _linear_float64),
+]
+
+LINEAR = register(Exercise(
+    name="linear", chapter="03", points=1, hidden_points=1,
+    solution=solutions.linear, make_cases=linear_cases, mistakes=LINEAR_MISTAKES,
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ffn
+# --------------------------------------------------------------------------------------------------------------
+def ffn_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    n_seq, n_embd = (int(rng.integers(3, 7)), int(rng.integers(6, 13))) if hidden else (4, 8)
+    n_hidden = 4 * n_embd
+
+    def params(dtype=np.float64):
+        # weights ~ N(0, 1/n_in) keep the pre-activations around ±1-3, where the GELU variants differ most
+        return ({"w": (rng.standard_normal((n_embd, n_hidden)) / math.sqrt(n_embd)).astype(dtype),
+                 "b": (0.5 * rng.standard_normal(n_hidden)).astype(dtype)},
+                {"w": (rng.standard_normal((n_hidden, n_embd)) / math.sqrt(n_hidden)).astype(dtype),
+                 "b": (0.5 * rng.standard_normal(n_embd)).astype(dtype)})
+
+    def x_of(*shape, dtype=np.float64):
+        return (2 * rng.standard_normal(shape)).astype(dtype)
+
+    c_fc, c_proj = params()
+    c_fc32, c_proj32 = params(np.float32)
+    return [
+        Case(f"x [{n_seq}, {n_embd}] -> [{n_seq}, {n_hidden}] -> [{n_seq}, {n_embd}]",
+             (x_of(n_seq, n_embd), c_fc, c_proj), **TIGHT,
+             hint="the MLP is linear(c_fc) → gelu → linear(c_proj); make gelu and linear pass their checks first."),
+        Case("a single token [1, n_embd]", (x_of(1, n_embd), c_fc, c_proj), **TIGHT),
+        Case("a 3-D batch [2, n_seq, n_embd]", (x_of(2, n_seq, n_embd), c_fc, c_proj), **TIGHT),
+        Case("float32 in, float32 out", (x_of(n_seq, n_embd, dtype=np.float32), c_fc32, c_proj32), **FLOAT32,
+             hint="float32 inputs must give a float32 output: check gelu and linear for float64 constants."),
+        Case("agrees with PyTorch: F.linear, F.gelu(approximate='tanh'), F.linear",
+             (x_of(n_seq + 1, n_embd, dtype=np.float32), c_fc32, c_proj32), oracle=_torch_ffn, **FLOAT32),
+    ]
+
+
+def _lin(x, p):
+    return x @ p["w"] + p["b"]
+
+
+def _ffn_gelu_last(x, c_fc, c_proj):
+    return solutions.gelu(_lin(_lin(x, c_fc), c_proj))
+
+
+def _ffn_gelu_twice(x, c_fc, c_proj):
+    return solutions.gelu(_lin(solutions.gelu(_lin(x, c_fc)), c_proj))
+
+
+def _ffn_no_gelu(x, c_fc, c_proj):
+    return _lin(_lin(x, c_fc), c_proj)
+
+
+def _ffn_gelu_first(x, c_fc, c_proj):
+    return _lin(_lin(solutions.gelu(x), c_fc), c_proj)
+
+
+def _ffn_swapped(x, c_fc, c_proj):
+    return _lin(solutions.gelu(_lin(x, c_proj)), c_fc)
+
+
+def _ffn_erf(x, c_fc, c_proj):
+    return _lin(_gelu_erf(_lin(x, c_fc)), c_proj)
+
+
+def _ffn_relu(x, c_fc, c_proj):
+    return _lin(np.maximum(_lin(x, c_fc), 0), c_proj)
+
+
+FFN_MISTAKES = [
+    Mistake("the GELU comes after the second projection: apply it between the two, "
+            "c_proj(gelu(c_fc(x))), and return c_proj's output as it is.", _ffn_gelu_last),
+    Mistake("GELU is applied twice: only the hidden layer (after c_fc) is activated; c_proj's output is "
+            "returned as it is.", _ffn_gelu_twice),
+    Mistake("there is no GELU between the two projections: without it the two linear maps collapse into one.",
+            _ffn_no_gelu),
+    Mistake("the GELU is applied to the input: it goes on the hidden layer, after c_fc and before c_proj.",
+            _ffn_gelu_first),
+    Mistake("the shapes don't chain: c_fc comes first (w [n_embd, 4·n_embd] expands), then c_proj "
+            "(w [4·n_embd, n_embd] contracts), each as x @ w + b — check the order and that no weight is "
+            "transposed.", _ffn_swapped),
+    Mistake("your ffn uses the exact (erf) GELU; GPT-2 uses the tanh form — call your gelu once its check "
+            "passes.", _ffn_erf),
+    Mistake("your ffn uses ReLU; GPT-2's MLP uses GELU (the tanh form) — call your gelu.", _ffn_relu),
+]
+
+FFN = register(Exercise(
+    name="ffn", chapter="03", points=2, hidden_points=1,
+    solution=solutions.ffn, make_cases=ffn_cases, mistakes=FFN_MISTAKES,
+))
