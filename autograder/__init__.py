@@ -1,13 +1,15 @@
 """The course's autograder: `check("layer_norm", layer_norm)` in a notebook, `python -m autograder` outside one."""
 
 import contextlib
+import os
 import sys
 import warnings
 
 from .engine import REGISTRY, Case, Exercise, Mistake, Result, exercises_of, grade_function
 from .exercises import load_all as _load_all
 
-_load_all()
+if os.environ.get("AUTOGRADER_SANDBOX") != "1":  # a sandboxed notebook needs only its own chapter's probes
+    _load_all()
 
 
 class CheckFailed(AssertionError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import secrets
 import traceback
 import warnings
@@ -36,6 +37,7 @@ class Case:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     raises: type[BaseException] | None = None  # the case expects this exception instead of a value
+    message: str | None = None  # with `raises`: a regex (case-insensitive) the error's message must match
     atol: float = 1e-6
     rtol: float = 1e-6
     hint: str | None = None  # what a failure of this case most likely means, when no known mistake matches
@@ -62,11 +64,18 @@ class Exercise:
     solution: Callable
     make_cases: Callable[[np.random.Generator, bool], list[Case]]  # (rng, hidden) -> cases
     mistakes: list[Mistake] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def cases(self, hidden: bool = False, seed: int | None = None) -> list[Case]:
+        """The cases for a seed; the same seed gives the same (shared, read-only) Case objects, so a batch
+        computes each expected outcome once."""
         if seed is None:
             seed = grading_seed() if hidden else VISIBLE_SEED
-        return self.make_cases(np.random.default_rng(seed), hidden)
+        key = (hidden, seed)
+        if key not in self._cache:
+            self._cache.clear() if len(self._cache) > 16 else None
+            self._cache[key] = self.make_cases(np.random.default_rng(seed), hidden)
+        return self._cache[key]
 
 
 REGISTRY: dict[str, Exercise] = {}
@@ -214,8 +223,11 @@ def judge_case(exercise: Exercise, case: Case, got: Outcome) -> CaseResult:
 
 def expected(exercise: Exercise, case: Case) -> Outcome:
     """The reference outcome (from the oracle when the case names one, else from `solutions`)."""
-    reference = case.oracle or exercise.solution
-    return probe_case(reference, case)
+    memo = case.__dict__.get("_expected")
+    if memo is None or memo[0] is not exercise:
+        memo = (exercise, probe_case(case.oracle or exercise.solution, case))
+        case.__dict__["_expected"] = memo
+    return memo[1]
 
 
 def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
@@ -227,6 +239,9 @@ def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
             return f"expected a {want.error[0]}, got {got.error[0]}: {got.error[1]}"
         if not got.error[1].strip():
             return f"your {got.error[0]} has no message: say what is wrong, e.g. {want.error[1]!r}"
+        if not _says_what_is_wrong(case, got):
+            return (f"your {got.error[0]} says {got.error[1]!r}, which does not say what is wrong; "
+                    f"expected a message like {want.error[1]!r}")
         return None
     if got.error:
         where = f"\n(at {got.where})" if got.where else ""
@@ -236,6 +251,10 @@ def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
     if case.compare:
         return case.compare(got.value, want.value, case)
     return compare_values(got.value, want.value, case)
+
+
+def _says_what_is_wrong(case: Case, outcome: Outcome) -> bool:
+    return not case.message or bool(re.search(case.message, outcome.error[1], re.IGNORECASE))
 
 
 def _is_subclass_name(name: str, cls: type) -> bool:
@@ -321,16 +340,24 @@ def _describe(value: Any) -> str:
 
 
 def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> str | None:
-    """The hint of the first known mistake that gives the same outcome as the learner on this case."""
+    """The hint of the first known mistake that gives the same outcome as the learner on this case.
+
+    When the learner's function raised, a mistake raising the same exception with the same message wins over the
+    first one that merely raises the same type (KeyError('n_ctx') and KeyError('wte.weight') are different bugs).
+    """
+    same_type = None
     for mistake in exercise.mistakes:
         theirs = probe_case(mistake.impl, case)
         if theirs.error or got.error:
-            if theirs.error and got.error and theirs.error[0] == got.error[0]:
-                return mistake.hint
+            if theirs.error and got.error and theirs.error[0] == got.error[0] \
+                    and _says_what_is_wrong(case, theirs) == _says_what_is_wrong(case, got):
+                if theirs.error[1] == got.error[1]:
+                    return mistake.hint
+                same_type = same_type or mistake.hint
             continue
         if _problem(case, got, theirs) is None:
             return mistake.hint
-    return None
+    return same_type
 
 
 # --------------------------------------------------------------------------------------------------------------

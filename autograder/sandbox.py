@@ -120,7 +120,7 @@ def run_in_child(cells: list[str], requests: dict[str, list[list[Case]]], scratc
     env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=str(scratch), TMPDIR=str(scratch),
                MPLCONFIGDIR=str(scratch / ".matplotlib"), AUTOGRADER_LIMITS=json.dumps(asdict(limits)),
-               AUTOGRADER_UID=str(uid or ""))
+               AUTOGRADER_UID=str(uid or ""), AUTOGRADER_SANDBOX="1")
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "autograder.sandbox", str(scratch)], cwd=scratch, env=env,
