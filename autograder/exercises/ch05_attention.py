@@ -1,0 +1,482 @@
+"""Chapter 05 — softmax, causal_mask, attention, mha: cases and known mistakes."""
+
+import itertools
+import math
+
+import numpy as np
+
+import solutions
+
+from ..engine import Case, Exercise, Mistake, register
+
+# ----------------------------------------------------------------------------------------------------------------
+# Oracles: independent implementations in PyTorch
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _torch_softmax(x, axis=-1):
+    import torch
+
+    return torch.softmax(torch.from_numpy(x), dim=axis).numpy()
+
+
+def _torch_causal_attention(q, k, v, mask):
+    """torch's fused kernel with is_causal=True; the `mask` argument is ignored on purpose (an independent check)."""
+    import torch
+    import torch.nn.functional as F
+
+    t = [torch.from_numpy(a)[None] for a in (q, k, v)]  # [1, n, d]
+    return F.scaled_dot_product_attention(*t, is_causal=True)[0].numpy()
+
+
+def torch_mha(x, c_attn, c_proj, n_head):
+    """Causal multi-head self-attention written with torch's view/transpose and scaled_dot_product_attention.
+
+    # [n_seq, n_embd] -> [n_seq, n_embd]
+    """
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(x)
+    n_seq, n_embd = t.shape
+    qkv = t @ torch.from_numpy(c_attn["w"]) + torch.from_numpy(c_attn["b"])
+    q, k, v = (h.view(n_seq, n_head, n_embd // n_head).transpose(0, 1) for h in qkv.split(n_embd, dim=-1))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # [n_head, n_seq, d_head]
+    out = out.transpose(0, 1).reshape(n_seq, n_embd)
+    return (out @ torch.from_numpy(c_proj["w"]) + torch.from_numpy(c_proj["b"])).numpy()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# softmax
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def softmax_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    # Rows and columns differ (never square) so that axis and keepdims mistakes show.
+    n_rows, n_cols = (int(rng.integers(3, 6)), int(rng.integers(7, 10))) if hidden else (4, 6)
+
+    def logits(*shape, scale=3.0, dtype=np.float64):
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    huge = float(rng.uniform(5e3, 2e4)) if hidden else 1e4
+    big = np.empty((n_rows, n_cols))
+    for row in big:  # every row peaks at the same huge value, with entries at -huge too
+        row[:] = huge - rng.uniform(0, 5, n_cols)
+        row[rng.permutation(n_cols)[:2]] = [huge, -huge]
+    scales = logits(n_rows, n_cols, scale=1.0)
+    scales[1] += float(rng.uniform(1500, 3000)) if hidden else 2000.0  # one row far above the others
+    masked = logits(n_rows, n_cols)
+    masked[:, 1:] = np.where(rng.random((n_rows, n_cols - 1)) < 0.4, -np.inf, masked[:, 1:])
+    return [
+        Case("2-D logits: each row becomes a probability distribution", (logits(n_rows, n_cols),),
+             atol=1e-12, rtol=1e-9),
+        Case("agrees with torch.softmax", (logits(n_rows, n_cols, dtype=np.float32),), oracle=_torch_softmax,
+             atol=1e-7, rtol=1e-5),
+        Case(f"huge logits (±{huge:.3g}): must not overflow", (big,), atol=1e-12, rtol=1e-9,
+             hint="np.exp overflows for large logits (exp(1e4) = inf, and inf/inf = NaN): subtract each row's "
+                  "max before np.exp — softmax doesn't change when you shift a row."),
+        Case("rows on very different scales (one row ~2000 higher than the others)", (scales,),
+             atol=1e-12, rtol=1e-9,
+             hint="you subtracted one max for the whole array: rows far below it underflow to 0/0 = NaN. Take "
+                  "the max of each row: np.max(x, axis=axis, keepdims=True)."),
+        Case("a 3-D batch [2, n_rows, n_cols], default axis=-1", (logits(2, n_rows, n_cols),),
+             atol=1e-12, rtol=1e-9),
+        Case("axis=0: each column sums to 1", (logits(n_rows, n_cols),), {"axis": 0}, atol=1e-12, rtol=1e-9),
+        Case("masked logits (-inf) get probability 0", (masked,), atol=1e-12, rtol=1e-9),
+        Case("a single logit per row gives probability 1", (logits(n_rows, 1),), atol=1e-12, rtol=1e-9),
+        Case("float32 in, float32 out", (logits(n_rows, n_cols, dtype=np.float32),), atol=1e-7, rtol=1e-5,
+             hint="float32 inputs must give a float32 output: avoid float64 constants and .astype(np.float64)."),
+    ]
+
+
+def _softmax_no_keepdims(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis))
+    return e / np.sum(e, axis=axis)
+
+
+def _softmax_axis_0(x, axis=-1):
+    return solutions.softmax(x, axis=0)
+
+
+def _softmax_axis_1(x, axis=-1):
+    return solutions.softmax(x, axis=1)
+
+
+def _softmax_axis_ignored(x, axis=-1):
+    return solutions.softmax(x, axis=-1)
+
+
+def _softmax_whole_sum(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e)
+
+
+def _softmax_float64(x, axis=-1):
+    return solutions.softmax(np.asarray(x, dtype=np.float64), axis=axis)
+
+
+SOFTMAX_MISTAKES = [
+    Mistake("your softmax ignores its axis argument: use axis=axis in the max and in the sum.",
+            _softmax_axis_ignored),
+    Mistake("the columns of your output sum to 1, not the rows: softmax goes along the last axis "
+            "(axis=-1), each row on its own.", _softmax_axis_0),
+    Mistake("axis=1 is the last axis only for 2-D input: use the axis argument (default -1).", _softmax_axis_1),
+    Mistake("you divided by the sum of the whole array: divide each row by its own sum "
+            "(np.sum(e, axis=axis, keepdims=True)).", _softmax_whole_sum),
+    Mistake("float32 inputs came back as float64: don't convert x to float64 or mix in float64 arrays.",
+            _softmax_float64),
+    Mistake("without keepdims=True the row maxima (and sums) have shape [n_rows] and cannot be subtracted "
+            "row by row: use keepdims=True.", _softmax_no_keepdims),
+]
+
+SOFTMAX = register(Exercise(
+    name="softmax", chapter="05", points=2, hidden_points=1,
+    solution=solutions.softmax, make_cases=softmax_cases, mistakes=SOFTMAX_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# causal_mask
+# ----------------------------------------------------------------------------------------------------------------
+
+BLOCKED = -1e9  # any value at or below this (or -inf) counts as "hidden" in a mask
+
+
+def _canonical(mask: np.ndarray) -> np.ndarray:
+    """0 stays 0, anything <= -1e9 becomes -inf, every other value (1, +1e10, NaN ...) stays as it is."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.asarray(mask, dtype=np.float64) <= BLOCKED, -np.inf, mask)
+
+
+def compare_masks(got, want, case) -> str | None:
+    """Two masks agree when they have the same shape and dtype, 0 in the same places and a very negative number
+    (-1e10, finfo.min, -inf ...) in the same places. Masks of other values (0/1, booleans) must be equal."""
+    if not isinstance(got, np.ndarray):
+        return f"expected a NumPy array of shape {want.shape}, got {type(got).__name__} {repr(got)[:60]}"
+    if got.shape != want.shape:
+        return f"expected shape {want.shape}, got shape {got.shape}"
+    if got.dtype != want.dtype:
+        return f"expected dtype {want.dtype}, got dtype {got.dtype}"
+    a, b = _canonical(got), _canonical(want)
+    if np.array_equal(a, b, equal_nan=True):
+        return None
+    show = {"threshold": 50, "max_line_width": 100, "formatter": {"all": lambda v: f"{v:>6}"}}
+    bad = np.argwhere(~((a == b) | (np.isnan(a) & np.isnan(b))))
+    return (f"expected (-inf stands for any value <= -1e9)\n{np.array2string(b, **show)}\n"
+            f"got\n{np.array2string(a, **show)}\n{len(bad)} entries differ, first at {bad[0].tolist()}")
+
+
+def causal_mask_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    n, m = (int(rng.integers(5, 9)), int(rng.integers(9, 13))) if hidden else (4, 6)
+    dtype = [np.float32, np.float64][int(rng.integers(2))] if hidden else np.float32
+    return [
+        Case(f"n_seq={m}, dtype=np.float64", (m,), {"dtype": np.float64}, compare=compare_masks),
+        Case(f"n_seq={n}, default dtype float32", (n,), compare=compare_masks,
+             hint="look at the expected mask: 0 on and below the diagonal, -1e10 above it."),
+        Case("a single position: [[0]]", (1,), {"dtype": dtype}, compare=compare_masks),
+        Case(f"n_seq={n + m}, dtype={np.dtype(dtype).name}", (n + m,), {"dtype": dtype}, compare=compare_masks),
+    ]
+
+
+def _mask_of(pattern, dtype, value):
+    return (pattern * dtype(value)).astype(dtype)
+
+
+def _mask_hides_diagonal(n_seq, dtype=np.float32):
+    return _mask_of(np.triu(np.ones((n_seq, n_seq), dtype), k=0), dtype, -1e10)
+
+
+def _mask_hides_past(n_seq, dtype=np.float32):
+    return _mask_of(np.tril(np.ones((n_seq, n_seq), dtype), k=-1), dtype, -1e10)
+
+
+def _mask_hides_past_and_self(n_seq, dtype=np.float32):
+    return _mask_of(np.tril(np.ones((n_seq, n_seq), dtype), k=0), dtype, -1e10)
+
+
+def _mask_ones_allowed(n_seq, dtype=np.float32):
+    return np.tril(np.ones((n_seq, n_seq), dtype))
+
+
+def _mask_ones_future(n_seq, dtype=np.float32):
+    return np.triu(np.ones((n_seq, n_seq), dtype), k=1)
+
+
+def _mask_bool_allowed(n_seq, dtype=np.float32):
+    return np.tril(np.ones((n_seq, n_seq), dtype=bool))
+
+
+def _mask_bool_future(n_seq, dtype=np.float32):
+    return np.triu(np.ones((n_seq, n_seq), dtype=bool), k=1)
+
+
+def _mask_positive(n_seq, dtype=np.float32):
+    return _mask_of(np.triu(np.ones((n_seq, n_seq), dtype), k=1), dtype, 1e10)
+
+
+def _mask_zero_times_inf(n_seq, dtype=np.float32):
+    with np.errstate(invalid="ignore"):
+        return np.triu(np.ones((n_seq, n_seq), dtype), k=1) * dtype(-np.inf)
+
+
+def _mask_dtype_ignored(n_seq, dtype=np.float32):
+    return solutions.causal_mask(n_seq, dtype=np.float64)
+
+
+_ADDITIVE = "the mask is added to the scores: 0 where a position may look, -1e10 above the diagonal (the future)"
+CAUSAL_MASK_MISTAKES = [
+    Mistake("your mask also hides the diagonal: a position may attend to itself, so only the entries above "
+            "the diagonal (np.triu(..., k=1)) get -1e10.", _mask_hides_diagonal),
+    Mistake("your mask hides the past and lets every position see the future: -1e10 belongs above the "
+            "diagonal (np.triu(..., k=1)), 0 on and below it.", _mask_hides_past),
+    Mistake("your mask hides the past and lets every position see the future: -1e10 belongs above the "
+            "diagonal (np.triu(..., k=1)), 0 on and below it.", _mask_hides_past_and_self),
+    Mistake(f"you returned a multiplicative 1/0 mask; {_ADDITIVE}.", _mask_ones_allowed),
+    Mistake(f"1 on the future barely changes the scores; {_ADDITIVE}.", _mask_ones_future),
+    Mistake(f"a boolean mask cannot be added to the scores; {_ADDITIVE}, as numbers of the given dtype.",
+            _mask_bool_allowed),
+    Mistake(f"a boolean mask cannot be added to the scores; {_ADDITIVE}, as numbers of the given dtype.",
+            _mask_bool_future),
+    Mistake("+1e10 would make the future the most attended position: the future needs a large *negative* "
+            "number (-1e10).", _mask_positive),
+    Mistake("0 × -inf is NaN, so every allowed entry became NaN: use np.where(future, -np.inf, 0) or a finite "
+            "-1e10 times the upper triangle.", _mask_zero_times_inf),
+    Mistake("use the dtype argument: build the mask with np.ones(..., dtype=dtype) (the default is float32, "
+            "not NumPy's float64).", _mask_dtype_ignored),
+]
+
+CAUSAL_MASK = register(Exercise(
+    name="causal_mask", chapter="05", points=1, hidden_points=1,
+    solution=solutions.causal_mask, make_cases=causal_mask_cases, mistakes=CAUSAL_MASK_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# attention
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def attention_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    # n_seq, d_k and d_v all differ, so that scaling by the wrong size and transposes show.
+    if hidden:
+        n, d_k, d_v = (int(v) for v in rng.choice(np.arange(3, 12), size=3, replace=False))
+        n_q, n_k = int(rng.integers(2, 4)), int(rng.integers(5, 8))
+    else:
+        n, d_k, d_v, n_q, n_k = 5, 4, 3, 3, 6
+
+    def qkv(n_q, n_k, d_k, d_v, dtype=np.float64, scale=1.5):
+        return tuple((scale * rng.standard_normal(shape)).astype(dtype) for shape in
+                     ((n_q, d_k), (n_k, d_k), (n_k, d_v)))
+
+    causal = solutions.causal_mask
+    n32 = n + 1
+    return [
+        Case(f"self-attention over {n} positions with the causal mask (d_k={d_k}, d_v={d_v})",
+             (*qkv(n, n, d_k, d_v), causal(n, np.float64)), atol=1e-10, rtol=1e-8),
+        Case(f"{n_q} queries, {n_k} keys, no mask (all zeros): weights are [n_q, n_k]",
+             (*qkv(n_q, n_k, d_k, d_v), np.zeros((n_q, n_k))), atol=1e-10, rtol=1e-8),
+        Case("agrees with torch's scaled_dot_product_attention(is_causal=True)",
+             (*qkv(n32, n32, d_k + 2, d_v, np.float32), causal(n32)), oracle=_torch_causal_attention,
+             atol=1e-6, rtol=1e-5),
+        Case("a single position attends only to itself (the output is v)",
+             (*qkv(1, 1, d_k, d_v), causal(1, np.float64)), atol=1e-10, rtol=1e-8),
+        Case("float32 in, float32 out", (*qkv(n, n, d_k, d_v, np.float32), causal(n)), atol=1e-6, rtol=1e-5,
+             hint="float32 inputs must give a float32 output: scale by math.sqrt(d_k) (a Python float), not "
+                  "np.sqrt, which returns a float64 NumPy scalar."),
+    ]
+
+
+def _scores(q, k):
+    return q @ k.T / math.sqrt(q.shape[-1])
+
+
+def _attn_mask_after_softmax(q, k, v, mask):
+    return (solutions.softmax(_scores(q, k)) + mask) @ v
+
+
+def _attn_mask_multiplied(q, k, v, mask):
+    return solutions.softmax(_scores(q, k) * mask) @ v
+
+
+def _attn_no_mask(q, k, v, mask):
+    return solutions.softmax(_scores(q, k)) @ v
+
+
+def _attn_no_scale(q, k, v, mask):
+    return solutions.softmax(q @ k.T + mask) @ v
+
+
+def _attn_scale_d(q, k, v, mask):
+    return solutions.softmax(q @ k.T / q.shape[-1] + mask) @ v
+
+
+def _attn_scale_n_k(q, k, v, mask):
+    return solutions.softmax(q @ k.T / math.sqrt(k.shape[0]) + mask) @ v
+
+
+def _attn_scale_d_v(q, k, v, mask):
+    return solutions.softmax(q @ k.T / math.sqrt(v.shape[-1]) + mask) @ v
+
+
+def _attn_softmax_axis_0(q, k, v, mask):
+    return solutions.softmax(_scores(q, k) + mask, axis=0) @ v
+
+
+def _attn_scores_transposed(q, k, v, mask):
+    return solutions.softmax(k @ q.T / math.sqrt(q.shape[-1]) + mask) @ v
+
+
+def _attn_weights_only(q, k, v, mask):
+    return solutions.softmax(_scores(q, k) + mask)
+
+
+def _attn_float64(q, k, v, mask):
+    return solutions.softmax(q @ k.T / np.sqrt(q.shape[-1]) + mask) @ v
+
+
+def _attn_no_transpose(q, k, v, mask):
+    return solutions.softmax(q @ k / math.sqrt(q.shape[-1]) + mask) @ v
+
+
+_SCALE = "divide the scores by √d_k, the length of each query and key (q.shape[-1])"
+ATTENTION_MISTAKES = [
+    Mistake("you added the mask after the softmax: add it to the scores *before* the softmax, so the "
+            "future gets weight exp(-1e10) = 0.", _attn_mask_after_softmax),
+    Mistake("the mask is added to the scores, not multiplied: scores + mask, then the softmax.",
+            _attn_mask_multiplied),
+    Mistake("the mask is ignored: add it to the scores before the softmax.", _attn_no_mask),
+    Mistake(f"the scores are not scaled: {_SCALE}.", _attn_no_scale),
+    Mistake(f"you divided by d_k: {_SCALE}, the square root.", _attn_scale_d),
+    Mistake(f"you scaled by the number of keys: {_SCALE}.", _attn_scale_n_k),
+    Mistake(f"you scaled by the width of v: {_SCALE}.", _attn_scale_d_v),
+    Mistake("the softmax must run over the keys (the last axis, each query's row), not over axis 0.",
+            _attn_softmax_axis_0),
+    Mistake("scores[i, j] is query i · key j: compute q @ k.T ([n_q, n_k]), not k @ q.T.",
+            _attn_scores_transposed),
+    Mistake("you returned the attention weights: the output is the weights times the values (weights @ v).",
+            _attn_weights_only),
+    Mistake("float32 inputs came back as float64: scale with math.sqrt (a Python float); np.sqrt returns a "
+            "float64 NumPy scalar that promotes the scores.", _attn_float64),
+    Mistake("q @ k doesn't line up the features: the scores are q @ k.T, [n_q, d_k] @ [d_k, n_k].",
+            _attn_no_transpose),
+]
+
+ATTENTION = register(Exercise(
+    name="attention", chapter="05", points=2, hidden_points=1,
+    solution=solutions.attention, make_cases=attention_cases, mistakes=ATTENTION_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# mha
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _linear_params(rng, n_in, n_out, dtype):
+    return {"w": (rng.standard_normal((n_in, n_out)) / math.sqrt(n_in)).astype(dtype),
+            "b": (0.5 * rng.standard_normal(n_out)).astype(dtype)}
+
+
+def mha_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    if hidden:
+        n_head = int(rng.integers(2, 5))
+        d_head = int(rng.choice([d for d in range(3, 7) if d != n_head]))
+        n_seq = int(rng.choice([n for n in range(4, 9) if n not in (n_head, d_head)]))
+    else:
+        n_seq, n_head, d_head = 5, 3, 4
+
+    def inputs(n_seq, n_head, d_head, dtype=np.float64):
+        n_embd = n_head * d_head
+        x = (1.5 * rng.standard_normal((n_seq, n_embd))).astype(dtype)
+        return x, _linear_params(rng, n_embd, 3 * n_embd, dtype), _linear_params(rng, n_embd, n_embd, dtype), n_head
+
+    return [
+        Case(f"{n_seq} positions, n_embd={n_head * d_head}, {n_head} heads of {d_head}",
+             inputs(n_seq, n_head, d_head), atol=1e-10, rtol=1e-8),
+        Case("agrees with torch (view/transpose into heads, scaled_dot_product_attention(is_causal=True))",
+             inputs(n_seq + 2, n_head + 1, d_head, np.float32), oracle=torch_mha, atol=1e-5, rtol=1e-5),
+        Case("one head (n_head=1) is plain causal attention", inputs(n_seq, 1, n_head * d_head),
+             atol=1e-10, rtol=1e-8),
+        Case("a single position", inputs(1, n_head, d_head), atol=1e-10, rtol=1e-8),
+        Case("float32 in, float32 out", inputs(n_seq, n_head, d_head, np.float32), atol=1e-5, rtol=1e-5,
+             hint="float32 inputs must give a float32 output: build the mask with dtype=x.dtype.type."),
+    ]
+
+
+def _heads_by_reshape(x, n_head):  # [n_seq, n_embd] -> [n_head, n_seq, d_head], the wrong way
+    n_seq, n_embd = x.shape
+    return x.reshape(n_head, n_seq, n_embd // n_head)
+
+
+def _merge_by_reshape(x):  # [n_head, n_seq, d_head] -> [n_seq, n_embd], the wrong way
+    n_head, n_seq, d_head = x.shape
+    return x.reshape(n_seq, n_head * d_head)
+
+
+def _heads_interleaved(x, n_head):  # feature i goes to head i % n_head
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_embd // n_head, n_head).transpose(2, 0, 1)
+
+
+def _merge_interleaved(x):
+    n_head, n_seq, d_head = x.shape
+    return x.transpose(1, 2, 0).reshape(n_seq, n_head * d_head)
+
+
+def _mha_variant(x, c_attn, c_proj, n_head, *, order=(0, 1, 2), split=solutions.split_heads,
+                 merge=solutions.merge_heads, scale=None, causal=True, proj=True, attn_bias=True, proj_bias=True,
+                 mask_dtype=None):
+    """The reference mha with one thing changed (the keyword that differs from its default)."""
+    n_seq, n_embd = x.shape
+    qkv = x @ c_attn["w"] + (c_attn["b"] if attn_bias else 0)
+    parts = np.split(qkv, 3, axis=-1)
+    q, k, v = (split(parts[i], n_head) for i in order)
+    d_scale = q.shape[-1] if scale is None else scale(n_embd, n_head)
+    mask = solutions.causal_mask(n_seq, dtype=mask_dtype or x.dtype.type) if causal else 0
+    heads = np.stack([solutions.softmax(qh @ kh.T / math.sqrt(d_scale) + mask) @ vh for qh, kh, vh in zip(q, k, v)])
+    out = merge(heads)
+    return out @ c_proj["w"] + (c_proj["b"] if proj_bias else 0) if proj else out
+
+
+def _mistake_mha(**change):
+    def impl(x, c_attn, c_proj, n_head):
+        return _mha_variant(x, c_attn, c_proj, n_head, **change)
+    return impl
+
+
+def _mha_one_head(x, c_attn, c_proj, n_head):
+    return solutions.mha(x, c_attn, c_proj, 1)
+
+
+_ORDER = ("q, k, v come out of c_attn in that order: q, k, v = np.split(linear(x, **c_attn), 3, axis=-1).")
+_WRONG_ORDERS = [p for p in itertools.permutations(range(3)) if p != (0, 1, 2)]
+MHA_MISTAKES = [
+    Mistake("the heads must be split with reshape(n_seq, n_head, d_head) then transpose(1, 0, 2): a plain "
+            "reshape to [n_head, n_seq, d_head] mixes positions and heads.", _mistake_mha(split=_heads_by_reshape)),
+    Mistake("merging the heads needs transpose(1, 0, 2) before reshape(n_seq, n_embd): a plain reshape of "
+            "[n_head, n_seq, d_head] mixes positions and heads.", _mistake_mha(merge=_merge_by_reshape)),
+    Mistake("the heads must be split with reshape(n_seq, n_head, d_head) then transpose(1, 0, 2): a plain "
+            "reshape to [n_head, n_seq, d_head] mixes positions and heads.",
+            _mistake_mha(split=_heads_by_reshape, merge=_merge_by_reshape)),
+    Mistake("each head takes a contiguous block of d_head features (reshape(n_seq, n_head, d_head)), not every "
+            "n_head-th feature.", _mistake_mha(split=_heads_interleaved, merge=_merge_interleaved)),
+    *[Mistake(_ORDER, _mistake_mha(order=order)) for order in _WRONG_ORDERS],
+    Mistake("you scaled by √n_embd: each head's scores are divided by √d_head, with d_head = n_embd / n_head.",
+            _mistake_mha(scale=lambda n_embd, n_head: n_embd)),
+    Mistake("the scores are not scaled: divide each head's scores by √d_head.",
+            _mistake_mha(scale=lambda n_embd, n_head: 1)),
+    Mistake("the output projection is missing: finish with linear(merged, **c_proj).", _mistake_mha(proj=False)),
+    Mistake("c_attn's bias is missing: use linear(x, **c_attn), i.e. x @ w + b.", _mistake_mha(attn_bias=False)),
+    Mistake("c_proj's bias is missing: use linear(merged, **c_proj), i.e. x @ w + b.",
+            _mistake_mha(proj_bias=False)),
+    Mistake("every position sees the future: pass causal_mask(n_seq) to attention.", _mistake_mha(causal=False)),
+    Mistake("you ran one head over all n_embd features: split q, k and v into n_head heads first.",
+            _mha_one_head),
+    Mistake("float32 inputs came back as float64: build the mask with causal_mask(n_seq, dtype=x.dtype.type).",
+            _mistake_mha(mask_dtype=np.float64)),
+]
+
+MHA = register(Exercise(
+    name="mha", chapter="05", points=3, hidden_points=2,
+    solution=solutions.mha, make_cases=mha_cases, mistakes=MHA_MISTAKES,
+))

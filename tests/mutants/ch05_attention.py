@@ -1,0 +1,336 @@
+from . import Mutant
+
+# mha comes first: it is the last exercise of the chapter, so its mutants break no other exercise in a notebook
+# (a wrong softmax also breaks the learner's attention and mha, which call it). Mutants reach the reference's
+# softmax, causal_mask and attention as S.<name>; the first one uses no reference at all, because it also goes
+# into a whole notebook (tests/test_grading_cli.py), where the grader reports any use of the chapter's reference.
+MHA = [
+    Mutant("mha", "c_proj missing", "output projection is missing", '''
+from solutions import linear
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    d_head = n_embd // n_head
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (t.reshape(n_seq, n_head, d_head).transpose(1, 0, 2) for t in (q, k, v))
+    scores = q @ k.transpose(0, 2, 1) / math.sqrt(d_head)  # [n_head, n_seq, n_seq]
+    scores = np.where(np.tri(n_seq, dtype=bool), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return (weights @ v).transpose(1, 0, 2).reshape(n_seq, n_embd)
+'''),
+    Mutant("mha", "heads split by a plain reshape", "the heads must be split with reshape(n_seq, n_head, d_head)",
+           '''
+import solutions as S
+from solutions import linear, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    qkv = linear(x, **c_attn)
+    q, k, v = (qkv[:, i * n_embd:(i + 1) * n_embd].reshape(n_head, n_seq, n_embd // n_head) for i in range(3))
+    mask = S.causal_mask(n_seq, dtype=x.dtype.type)
+    heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
+    return linear(merge_heads(heads), **c_proj)
+'''),
+    Mutant("mha", "heads merged by a plain reshape", "merging the heads needs transpose(1, 0, 2) before reshape", '''
+import solutions as S
+from solutions import linear, split_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = split_heads(q, n_head), split_heads(k, n_head), split_heads(v, n_head)
+    mask = S.causal_mask(len(x), dtype=x.dtype.type)
+    heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
+    return linear(heads.reshape(x.shape), **c_proj)
+'''),
+    Mutant("mha", "split and merge both plain reshapes", "the heads must be split with reshape(n_seq, n_head, d_head)",
+           '''
+import solutions as S
+from solutions import linear
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    d_head = n_embd // n_head
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (t.reshape(n_head, n_seq, d_head) for t in (q, k, v))
+    mask = S.causal_mask(n_seq, dtype=x.dtype.type)
+    heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
+    return linear(heads.reshape(n_seq, n_embd), **c_proj)
+'''),
+    Mutant("mha", "interleaved heads", "contiguous block of d_head features", '''
+import solutions as S
+from solutions import linear
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    mask = S.causal_mask(n_seq, dtype=x.dtype.type)
+    out = np.empty_like(q)
+    for h in range(n_head):
+        cols = slice(h, None, n_head)  # every n_head-th feature
+        out[:, cols] = S.attention(q[:, cols], k[:, cols], v[:, cols], mask)
+    return linear(out, **c_proj)
+'''),
+    Mutant("mha", "k, q, v order", "q, k, v come out of c_attn in that order", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    k, q, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "v, k, q order", "q, k, v come out of c_attn in that order", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    v, k, q = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "scaled by sqrt(n_embd)", "you scaled by √n_embd", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    mask = S.causal_mask(n_seq, dtype=x.dtype.type)
+    scores = q @ k.transpose(0, 2, 1) / math.sqrt(n_embd) + mask  # [n_head, n_seq, n_seq]
+    return linear(merge_heads(S.softmax(scores) @ v), **c_proj)
+'''),
+    Mutant("mha", "no scaling", "the scores are not scaled: divide each head's", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    weights = S.softmax(q @ np.swapaxes(k, -1, -2) + mask)
+    return linear(merge_heads(weights @ v), **c_proj)
+'''),
+    Mutant("mha", "c_attn bias missing", "c_attn's bias is missing", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = np.split(x @ c_attn["w"], 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "c_proj bias missing", "c_proj's bias is missing", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])) @ c_proj["w"]
+'''),
+    Mutant("mha", "no causal mask", "every position sees the future", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    no_mask = np.zeros((x.shape[0], x.shape[0]), dtype=x.dtype)
+    return linear(merge_heads(np.stack([S.attention(*h, no_mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "one head over all features", "you ran one head over all n_embd", '''
+import solutions as S
+from solutions import linear
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
+    return linear(S.attention(q, k, v, S.causal_mask(len(x), dtype=x.dtype.type)), **c_proj)
+'''),
+    Mutant("mha", "mask built in float64", "causal_mask(n_seq, dtype=x.dtype.type)", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq = x.shape[0]
+    mask = np.triu(np.ones((n_seq, n_seq)), k=1) * -1e10
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+]
+
+SOFTMAX = [
+    Mutant("softmax", "no max subtraction", "subtract each row's max before np.exp", '''
+def softmax(x, axis=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+'''),
+    Mutant("softmax", "max over the whole array", "one max for the whole array", '''
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=axis, keepdims=True)
+'''),
+    Mutant("softmax", "axis=0", "the columns of your output sum to 1", '''
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+'''),
+    Mutant("softmax", "axis argument ignored", "ignores its axis argument", '''
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+'''),
+    Mutant("softmax", "axis=1 hard-coded", "axis=1 is the last axis only for 2-D", '''
+def softmax(x, axis=-1):
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    return np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+'''),
+    Mutant("softmax", "divides by the total", "divided by the sum of the whole array", '''
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / e.sum()
+'''),
+    Mutant("softmax", "missing keepdims", "keepdims=True", '''
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis))
+    return e / np.sum(e, axis=axis)
+'''),
+    Mutant("softmax", "float64 promotion", "came back as float64", '''
+def softmax(x, axis=-1):
+    x = x.astype(np.float64)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+'''),
+    Mutant("softmax", "shifts the input in place", "changed the caller's array in place", '''
+def softmax(x, axis=-1):
+    x -= np.max(x, axis=axis, keepdims=True)
+    np.exp(x, out=x)
+    return x / x.sum(axis=axis, keepdims=True)
+'''),
+]
+
+CAUSAL_MASK = [
+    Mutant("causal_mask", "hides the diagonal", "also hides the diagonal", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.triu(np.full((n_seq, n_seq), -1e10, dtype=dtype))
+'''),
+    Mutant("causal_mask", "tril where triu belongs", "see the future", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.tril(np.ones((n_seq, n_seq), dtype=dtype), k=-1) * dtype(-1e10)
+'''),
+    Mutant("causal_mask", "tril, k=0", "see the future", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return (np.tril(np.ones((n_seq, n_seq))) * -1e10).astype(dtype)
+'''),
+    Mutant("causal_mask", "0/1 mask", "multiplicative 1/0 mask", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.tri(n_seq, dtype=dtype)
+'''),
+    Mutant("causal_mask", "1 on the future", "1 on the future barely changes the scores", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return 1 - np.tri(n_seq, dtype=dtype)
+'''),
+    Mutant("causal_mask", "boolean mask", "a boolean mask cannot be added", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.tri(n_seq, dtype=bool)
+'''),
+    Mutant("causal_mask", "boolean 'future' mask", "a boolean mask cannot be added", '''
+def causal_mask(n_seq, dtype=np.float32):
+    i = np.arange(n_seq)
+    return i[None, :] > i[:, None]
+'''),
+    Mutant("causal_mask", "+1e10 on the future", "large *negative* number", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.triu(np.full((n_seq, n_seq), 1e10, dtype=dtype), k=1)
+'''),
+    Mutant("causal_mask", "0 * -inf", "0 × -inf is NaN", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.triu(np.ones((n_seq, n_seq), dtype=dtype), k=1) * -np.inf
+'''),
+    Mutant("causal_mask", "dtype ignored", "use the dtype argument", '''
+def causal_mask(n_seq, dtype=np.float32):
+    return np.triu(np.ones((n_seq, n_seq)), k=1) * -1e10
+'''),
+]
+
+ATTENTION = [
+    Mutant("attention", "mask added after the softmax", "after the softmax", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    weights = S.softmax(q @ k.T / math.sqrt(q.shape[-1])) + mask
+    return weights @ v
+'''),
+    Mutant("attention", "mask multiplied", "not multiplied", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(mask * (q @ k.T) / math.sqrt(k.shape[1])) @ v
+'''),
+    Mutant("attention", "mask ignored", "the mask is ignored", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / math.sqrt(q.shape[1])) @ v
+'''),
+    Mutant("attention", "no scaling", "the scores are not scaled", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(np.matmul(q, k.T) + mask) @ v
+'''),
+    Mutant("attention", "divided by d_k", "you divided by d_k", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    d_k = q.shape[-1]
+    return S.softmax(q @ k.T / d_k + mask) @ v
+'''),
+    Mutant("attention", "scaled by the number of keys", "scaled by the number of keys", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / math.sqrt(len(k)) + mask) @ v
+'''),
+    Mutant("attention", "scaled by d_v", "scaled by the width of v", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / math.sqrt(v.shape[-1]) + mask) @ v
+'''),
+    Mutant("attention", "softmax over the queries", "over the keys", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / math.sqrt(q.shape[-1]) + mask, axis=0) @ v
+'''),
+    Mutant("attention", "k @ q.T", "not k @ q.T", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax((k @ q.T) / math.sqrt(q.shape[-1]) + mask) @ v
+'''),
+    Mutant("attention", "returns the weights", "you returned the attention weights", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / math.sqrt(q.shape[-1]) + mask)
+'''),
+    Mutant("attention", "np.sqrt promotes float32", "scale with math.sqrt", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T / np.sqrt(q.shape[-1]) + mask) @ v
+'''),
+    Mutant("attention", "q @ k", "q @ k doesn't line up", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k / math.sqrt(q.shape[-1]) + mask) @ v
+'''),
+]
+
+MUTANTS = MHA + SOFTMAX + CAUSAL_MASK + ATTENTION
