@@ -100,7 +100,8 @@ def test_autograde_and_export(course):
     broken.write_text('{"cells": [')
     assert nbgrader("autograde", stem, "--student", "broken", cwd=course, ok=False).returncode != 0
     expected[(stem, "broken")] = (0, "not-run")
-    write(_with_cell(solved(GRADED_CHAPTERS[0]), "import time\ntime.sleep(25)"),
+    # the slow cell comes before the first answer, so every check cell (of every exercise) is past the time limit
+    write(_with_cell(solved(GRADED_CHAPTERS[0]), "import time\ntime.sleep(25)", after_answers=False),
           course / "submitted" / "slow" / stem / f"{stem}.ipynb")
     nbgrader("autograde", stem, "--student", "slow", cwd=course, AUTOGRADER_NOTEBOOK_TIMEOUT="20")
     expected[(stem, "slow")] = (0, "timeout")

@@ -1,0 +1,516 @@
+"""Chapter 01 — bpe_encode_piece and embed: cases and known mistakes.
+
+bpe_encode_piece is judged against tiktoken (the oracle) on pieces of a varied corpus split with GPT-2's own
+pre-tokenisation regex. The probe loads the 50k BPE ranks in the learner's process (`solutions.load_ranks()`), so
+a case ships only its pieces; it calls the learner's function once per piece and records each piece's ids, or the
+error it raised, as plain data.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+
+import numpy as np
+
+import solutions
+
+from ..engine import NOT_IMPLEMENTED, Case, Exercise, Mistake, register
+
+# --------------------------------------------------------------------------------------------------------------
+# bpe_encode_piece
+# --------------------------------------------------------------------------------------------------------------
+# Each group of text becomes one case: its pieces (after GPT-2's regex split) are encoded one by one. Visible cases
+# use all the pieces of the group's text; hidden cases draw pieces from a larger pool (the text, more text, and
+# words generated from the seed).
+ASCII_WORDS = """\
+The quick brown fox jumps over the lazy dog. Byte pair encoding builds a vocabulary of tokens from the bytes
+of a training corpus: embeddings, tokenization, unbelievable, strawberry, newest, lower, learning, merges.
+A banana in Mississippi; hahaha, bookkeeper, committee, coffee, aardvark, assesses, Tennessee, referee.
+Antidisestablishmentarianism and pneumonoultramicroscopicsilicovolcanoconiosis are long words. GPT transformer
+ATTENTION Attention attention aTtEnTiOn zzzzzz xylophone quizzically rhythm sphinx onomatopoeia"""
+ASCII_MORE = """\
+Language models read text as a sequence of integers, and every integer picks one row of a large matrix of
+learned vectors. The merges were learned once, from forty gigabytes of web pages, and are never changed
+afterwards. Whoever tokenizes the same text with the same merges gets the same ids, on any machine.
+Positional information is added to every token so that the model can tell the first word from the last.
+Parallel parallelogram successfully occurrence mississippian nonsense possessiveness shhhhh Ooooh mmmmmmm
+BANANA Cocoa cuckoo dodo froufrou hubbub murmur papaya pawpaw tartar tutu voodoo yoyo agogo bonbon"""
+REPEATS = ("banana", "Mississippi", "hahaha", "bookkeeper", "Tennessee", "assesses", "murmur", "papaya", "tutu",
+           "cuckoo", "froufrou", "voodoo", "bonbon", "pawpaw", "yoyo", "dodo", "hubbub", "tartar", "agogo")
+CONTRACTIONS = """\
+I'm sure it's fine: don't worry, we've checked, they'll see, she'd agree and you're right. Isn't it? It's
+the cat's toy -- "quoted", 'single', (brackets) [square] {curly} <angle> ... !!! ??? ?! ;-) :) @user #tag $5 %
+AREN'T YOU'LL O'Neill rock'n'roll ''' ``` ~~~ *** --- ___ === +++ /// \\\\ ||| &&& ^^^"""
+CONTRACTIONS_MORE = """\
+We'd've gone if they'd asked. Y'all can't say it wasn't fun; ma'am, that's the doctor's and the doctors' room.
+"Yes!" (no?) [maybe...] {ok}; <tag/> -> => <= != == === !== ?? ** // %% @@ ## $$ && || ;; :: ,, .."""
+NUMBERS = """\
+In 2019 GPT-2 had 1.5 billion parameters; 124M for the small one. 50257 tokens, 1024 positions, 768 features.
+Pi is 3.14159265358979, e is 2.718281828, and 1,000,000 is a million. 007 0 00 000 1e-5 0x1F -42 +7 99.9%
+Call 555-0199 on 2026-11-22 at 10:30. 12345678901234567890 is long; ²³ ½ ¾ are digits too, and so is ٣."""
+NUMBERS_MORE = """\
+Version 3.11.7 was released in 2023; 1024*768=786432; 50257*768=38597376; 4 8 15 16 23 42; 1/3=0.3333333;
+Invoice #00042 total 1,234.56 EUR, 99 bottles, 101 dalmatians, 1984, 2001, 3000000000, 0.000001, 6.022e23"""
+WHITESPACE = "  two spaces,   three,\tone tab,\t\ttwo tabs,\n\nblank line,\n    indented\n\n\n   \t  \n end  "
+WHITESPACE_RUNS = (" ", "  ", "   ", "    ", "        ", "\t", "\t\t", "\n", "\n\n", "\n\n\n", " \n", "\n    ",
+                   "\r\n", "\u00a0", "\u3000")
+CODE = """\
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+for (int i = 0; i < n; ++i) { sum += a[i] * b[i]; }  // dot product
+{"n_vocab": 50257, "n_ctx": 1024, "url": "https://example.com/path?q=1&lang=en"}
+SELECT name, COUNT(*) FROM users WHERE id >= 10 GROUP BY name;  -- sql
+<div class="token">Hello</div> $ git commit -m "fix: off-by-one" && echo $HOME"""
+CODE_MORE = """\
+class Tokenizer:
+    def __init__(self, ranks: dict[bytes, int]) -> None:
+        self.ranks = ranks  # {token bytes: rank}
+        self._cache = {}
+
+x = [i ** 2 for i in range(10) if i % 2 == 0]; y = {k: v for k, v in zip("abc", (1, 2, 3))}
+if (ptr != NULL && *ptr == '\\0') { return -1; } else { ptr->next = NULL; }
+#include <stdio.h>
+fn main() { let v: Vec<u32> = (0..8).map(|i| i << 2).collect(); println!("{:?}", v); }"""
+UNICODE = """\
+Café, naïve, résumé, coöperate, Straße, Ærøskøbing, Łódź, İstanbul, señor, façade, e\u0301 (e + accent).
+Привет, мир! Καλημέρα κόσμε. שלום עולם. مرحبا بالعالم. नमस्ते दुनिया. こんにちは世界、日本語のテキスト。
+你好，世界。안녕하세요 세계. Xin chào thế giới. ∑ ∞ ≠ ≤ ≥ √ ∫ π ∂ ∇ ⊗ → ⇒ ∀ ∃ ∈ ℝ ℕ ™ © ® § ¶ † € £ ¥ ₿"""
+UNICODE_MORE = """\
+Größenwahn Übermäßig Ölçü Çağlayan Ñandú Åsa Żółć Ďábel Ťava Ľudia Ōsaka Ūnion Ğ ſ ß ﬁ ﬂ Ǆ ǅ
+Ελληνικά Ωμέγα Русский Українська Български Қазақша Ἀθῆναι עִבְרִית العربية فارسی اردو हिन्दी বাংলা தமிழ் ไทย
+中文字符 漢字 汉字 ひらがな カタカナ 한국어 ᄀᄂᄃ ⺀ 𠀀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝐁𝐨𝐥𝐝 ℌ𝔢𝔩𝔩𝔬 Ⅻ ⅻ ① ② ③"""
+EMOJI = "Emoji: 🤖 🚀🚀 😀😃😄 👍🏽 ❤️ 🇬🇧 🇯🇵 👨‍👩‍👧‍👦 🧑🏻‍💻 ☕ ✨ 🎉 🦄 #️⃣ 1️⃣ and text🙂mixed 🐍py"
+EMOJI_MORE = "🌍🌎🌏 🍕🍔🍟 🐶🐱🐭 💯 🔥🔥🔥 🤔 🙈🙉🙊 🏳️‍🌈 👩🏾‍🔬 🧬 🪐 🫠 🥲 ⚡ ☀️ ⛄ ♻️ ✅ ❌ 🆗 🅰️ ⬆️ ↩️ 🀄 🃏"
+
+# Code points for generated "words" in hidden cases: (first, last) inclusive ranges of letters and symbols.
+SCRIPTS = [(0x00C0, 0x00FF), (0x0100, 0x017F), (0x0391, 0x03C9), (0x0410, 0x044F), (0x05D0, 0x05EA),
+           (0x0627, 0x064A), (0x0905, 0x0939), (0x3041, 0x3096), (0x30A1, 0x30FA), (0x4E00, 0x9FFF),
+           (0xAC00, 0xD7A3), (0x2200, 0x22FF)]
+EMOJI_RANGES = [(0x1F300, 0x1F5FF), (0x1F600, 0x1F64F), (0x1F680, 0x1F6FF), (0x1F900, 0x1F9FF), (0x2600, 0x26FF)]
+
+
+def split(text: str) -> list[bytes]:
+    """GPT-2's pre-tokenisation: text -> the UTF-8 bytes of each piece, in order."""
+    import regex
+    from tiktoken_ext.openai_public import r50k_pat_str
+
+    return [piece.encode("utf-8") for piece in regex.findall(r50k_pat_str, text)]
+
+
+def _unique(pieces) -> list[bytes]:
+    return list(dict.fromkeys(pieces))
+
+
+def _draw(rng: np.random.Generator, pool: list[bytes], k: int) -> list[bytes]:
+    pool = _unique(pool)
+    return [pool[i] for i in rng.choice(len(pool), size=min(k, len(pool)), replace=False)]
+
+
+def _word(rng: np.random.Generator, ranges, n: int) -> str:
+    chars = []
+    for _ in range(n):
+        lo, hi = ranges[int(rng.integers(len(ranges)))]
+        chars.append(chr(int(rng.integers(lo, hi + 1))))
+    return "".join(chars)
+
+
+def _generated_unicode(rng: np.random.Generator, k: int) -> str:
+    words = []
+    for _ in range(k):
+        script = SCRIPTS[int(rng.integers(len(SCRIPTS)))]
+        words.append(_word(rng, [script], int(rng.integers(1, 6))))
+    return " ".join(words)
+
+
+def _generated_numbers(rng: np.random.Generator, k: int) -> str:
+    return " ".join(str(int(rng.integers(0, 10 ** int(rng.integers(1, 16))))).zfill(int(rng.integers(1, 4)))
+                    for _ in range(k))
+
+
+def _generated_whitespace(rng: np.random.Generator, k: int) -> list[bytes]:
+    runs = ["".join(rng.choice([" ", " ", "\t", "\n"], size=int(rng.integers(1, 12)))) for _ in range(k)]
+    return [r.encode() for r in runs] + [r.encode() for r in rng.choice(WHITESPACE_RUNS, size=4)]
+
+
+def _stable(pieces: list[bytes]) -> list[bytes]:
+    """Keep the pieces that GPT-2's regex splits into themselves, so tiktoken's encode_ordinary of the piece is
+    exactly BPE on the piece's bytes (every piece of a regex split is; generated whitespace runs may not be)."""
+    return [p for p in pieces if split(p.decode("utf-8")) == [p]]
+
+
+def bpe_groups(rng: np.random.Generator, hidden: bool) -> list[tuple[str, list[bytes], str | None]]:
+    """(label, pieces, hint) per case, in the order the learner sees them."""
+    if not hidden:
+        groups = [
+            ("English words, with and without a leading space", split(ASCII_WORDS)),
+            ("contractions and punctuation ('s, 'll, !!!, ...)", split(CONTRACTIONS)),
+            ("numbers", split(NUMBERS)),
+            ("whitespace runs: spaces, tabs, newlines", split(WHITESPACE) + [r.encode() for r in WHITESPACE_RUNS]),
+            ("pieces of source code (Python, C, JSON, SQL, HTML)", split(CODE)),
+            ("accented letters and other scripts (2- and 3-byte UTF-8)", split(UNICODE)),
+            ("emoji (4-byte UTF-8, skin tones, flags, joined sequences)", split(EMOJI)),
+        ]
+    else:
+        repeats = [f"{' ' * int(rng.integers(2))}{w}".encode() for w in rng.choice(REPEATS, size=3, replace=False)]
+        groups = [
+            ("English words, with and without a leading space",
+             _draw(rng, split(ASCII_WORDS + "\n" + ASCII_MORE), 24) + repeats),
+            ("contractions and punctuation", _draw(rng, split(CONTRACTIONS + "\n" + CONTRACTIONS_MORE), 24)),
+            ("numbers", _draw(rng, split(NUMBERS + "\n" + NUMBERS_MORE + "\n" + _generated_numbers(rng, 12)), 24)),
+            ("whitespace runs", _stable(_generated_whitespace(rng, 10))),
+            ("pieces of source code", _draw(rng, split(CODE + "\n" + CODE_MORE), 30)),
+            ("accented letters and other scripts",
+             _draw(rng, split(UNICODE + "\n" + UNICODE_MORE + "\n" + _generated_unicode(rng, 12)), 30)),
+            ("emoji", _draw(rng, split(EMOJI + " " + EMOJI_MORE + " "
+                                       + " ".join(_word(rng, EMOJI_RANGES, int(rng.integers(1, 4)))
+                                                  for _ in range(8))), 24)),
+        ]
+    return [(label, _unique(pieces)) for label, pieces in groups]
+
+
+def encode_pieces(fn, pieces):
+    """The probe: fn(piece, ranks) for every piece, each outcome as plain data.  # pieces -> [ids | error]
+
+    ids come back as a list of ints (anything that is not an int, such as bytes, as its repr); an exception as
+    {"raised": type name, "key": type of a missing key, "message": ..., "where": the learner's line}.
+    The ranks are loaded here, in the learner's process, and copied so a function that changes them cannot
+    change the next case.
+    """
+    ranks = dict(solutions.load_ranks())
+    out = []
+    for piece in pieces:
+        try:
+            ids = fn(piece, ranks)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # the learner's exception is data
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograder" not in f.filename]
+            key = type(exc.args[0]).__name__ if isinstance(exc, KeyError) and exc.args else ""
+            line = (frames[-1].line or "").strip() if frames else ""
+            where = f"line {frames[-1].lineno}" + (f": {line}" if line else "") if frames else ""
+            out.append({"raised": type(exc).__name__, "key": key, "message": str(exc)[:200], "where": where})
+            continue
+        out.append(_plain_ids(ids))
+    return out
+
+
+def _plain_ids(ids):
+    if isinstance(ids, (list, tuple, np.ndarray)):
+        return [int(i) if isinstance(i, (int, np.integer)) and not isinstance(i, bool) else repr(i) for i in ids]
+    return f"returned {type(ids).__name__} {repr(ids)[:80]}"
+
+
+def _same(got, want) -> bool:
+    if isinstance(got, dict) and isinstance(want, dict):  # two errors: the same kind of error is the same outcome
+        return (got.get("raised"), got.get("key")) == (want.get("raised"), want.get("key"))
+    return got == want
+
+
+def _show(outcome) -> str:
+    if isinstance(outcome, dict):
+        where = f" (at {outcome['where']})" if outcome.get("where") else ""
+        return f"your function raised {outcome.get('raised')}: {outcome.get('message')}{where}"
+    if isinstance(outcome, list):
+        shown = f"[{', '.join(str(i) for i in outcome)}]"
+        enc = solutions.gpt2_tokenizer()
+        if all(isinstance(i, int) and 0 <= i < enc.n_vocab for i in outcome):
+            shown += "  = " + " | ".join(_token(enc.decode_single_token_bytes(i)) for i in outcome)
+        return shown
+    return str(outcome)
+
+
+def _token(raw: bytes) -> str:
+    """A token as text, or as bytes when it is only a fragment of a character."""
+    try:
+        return repr(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return repr(raw)
+
+
+def compare_pieces(got, want, case) -> str | None:
+    """None when every piece's outcome matches, else the first piece that differs (and how many do)."""
+    pieces = case.args[0]
+    if not isinstance(got, list) or len(got) != len(want):
+        return f"expected one result per piece ({len(want)}), got {str(got)[:100]}"
+    bad = [i for i, (g, w) in enumerate(zip(got, want)) if not _same(g, w)]
+    if not bad:
+        return None
+    i = bad[0]
+    text = repr(pieces[i].decode("utf-8", "replace"))
+    if not pieces[i].isascii():
+        text += f" = bytes {pieces[i]!r}"
+    return (f"{len(bad)} of {len(pieces)} pieces differ; the first is {text}\n"
+            f"expected {_show(want[i])}\ngot      {_show(got[i])}")
+
+
+def tiktoken_encode_piece(piece: bytes, ranks=None) -> list[int]:
+    """The oracle: tiktoken's own encoding of the piece (one token when the piece is in the vocabulary)."""
+    enc = solutions.gpt2_tokenizer()
+    try:
+        return [enc.encode_single_token(piece)]
+    except KeyError:
+        return enc.encode_ordinary(piece.decode("utf-8"))
+
+
+def make_bpe_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    return [Case(label, (tuple(pieces),), probe=encode_pieces, compare=compare_pieces, oracle=tiktoken_encode_piece)
+            for label, pieces in bpe_groups(rng, hidden)]
+
+
+# Known mistakes, most specific first.
+def _parts(piece: bytes) -> list[bytes]:
+    return [piece[i : i + 1] for i in range(len(piece))]
+
+
+def _merge_at(parts: list[bytes], i: int) -> list[bytes]:
+    return parts[:i] + [parts[i] + parts[i + 1]] + parts[i + 2 :]
+
+
+def _pair_ranks(parts, ranks) -> list[tuple[int, int]]:
+    """(rank, position) of every adjacent pair that is in the vocabulary."""
+    pairs = [(ranks.get(parts[i] + parts[i + 1]), i) for i in range(len(parts) - 1)]
+    return [(r, i) for r, i in pairs if r is not None]
+
+
+def _returns_bytes(piece, ranks):
+    return _lowest_rank_parts(piece, ranks)
+
+
+def _lowest_rank_parts(parts, ranks):
+    parts = _parts(parts) if isinstance(parts, bytes) else parts
+    while candidates := _pair_ranks(parts, ranks):
+        parts = _merge_at(parts, min(candidates)[1])
+    return parts
+
+
+def _ints(piece, ranks):
+    raise KeyError(piece[0])  # iterating over bytes gives ints: no pair is ever found, then ranks[int] fails
+
+
+def _str_keys(piece, ranks):
+    raise KeyError(piece.decode("utf-8")[0])  # str keys are never in ranks: ranks[str] fails
+
+
+def _characters(piece, ranks):
+    parts = _lowest_rank_parts([ch.encode("utf-8") for ch in piece.decode("utf-8")], ranks)
+    return [ranks[p] for p in parts]
+
+
+def _no_merges(piece, ranks):
+    return [ranks[p] for p in _parts(piece)]
+
+
+def _one_merge(piece, ranks):
+    parts = _parts(piece)
+    if candidates := _pair_ranks(parts, ranks):
+        parts = _merge_at(parts, min(candidates)[1])
+    return [ranks[p] for p in parts]
+
+
+def _stops_at_position_0(piece, ranks):
+    parts = _parts(piece)
+    while (candidates := _pair_ranks(parts, ranks)) and min(candidates)[1] != 0:
+        parts = _merge_at(parts, min(candidates)[1])
+    return [ranks[p] for p in parts]
+
+
+def _left_to_right(piece, ranks):
+    parts = _parts(piece)
+    while candidates := _pair_ranks(parts, ranks):
+        parts = _merge_at(parts, min(i for _, i in candidates))
+    return [ranks[p] for p in parts]
+
+
+def _highest_rank(piece, ranks):
+    parts = _parts(piece)
+    while candidates := _pair_ranks(parts, ranks):
+        parts = _merge_at(parts, max(candidates)[1])
+    return [ranks[p] for p in parts]
+
+
+def _most_frequent(piece, ranks):
+    """Merge the most frequent adjacent pair (the first seen on a tie), all its occurrences at once."""
+    parts = _parts(piece)
+    while True:
+        counts = Counter(pair for pair in zip(parts, parts[1:]) if pair[0] + pair[1] in ranks)
+        if not counts:
+            return [ranks[p] for p in parts]
+        best = counts.most_common(1)[0][0]
+        merged, i = [], 0
+        while i < len(parts):
+            if i + 1 < len(parts) and (parts[i], parts[i + 1]) == best:
+                merged.append(parts[i] + parts[i + 1])
+                i += 2
+            else:
+                merged.append(parts[i])
+                i += 1
+        parts = merged
+
+
+def _initial_pairs_only(piece, ranks):
+    """One pass over the pairs of the original bytes, in rank order: pairs made by a merge are never considered."""
+    parts = _parts(piece)
+    for _, pair in sorted({(ranks[a + b], a + b) for a, b in zip(parts, parts[1:]) if a + b in ranks}):
+        i = 0
+        while i + 1 < len(parts):
+            if parts[i] + parts[i + 1] == pair:
+                parts = _merge_at(parts, i)
+            i += 1
+    return [ranks[p] for p in parts]
+
+
+BPE_MISTAKES = [
+    Mistake("you returned the merged byte strings themselves: return their ids, [ranks[part] for part in parts].",
+            _returns_bytes),
+    Mistake("iterating over a bytes object gives ints (list(b'hi') == [104, 105]): start from one-byte bytes "
+            "objects, [piece[i:i+1] for i in range(len(piece))].", _ints),
+    Mistake("you looked up str in ranks, whose keys are bytes: work on the piece's bytes, never decode it.",
+            _str_keys),
+    Mistake("you started from the characters of the decoded text, not from its bytes: a character such as 'é' or "
+            "'🤖' is several bytes, and BPE starts from single bytes (piece[i:i+1]).", _characters),
+    Mistake("nothing was ever merged: ranks is keyed by the merged bytes (a + b), not by the pair (a, b); "
+            "look up ranks.get(parts[i] + parts[i+1]).", _no_merges),
+    Mistake("you made one merge and stopped: repeat (while True) until no adjacent pair is in ranks.", _one_merge),
+    Mistake("the loop stops when the best pair is at position 0: test `best_i is None`, not `not best_i` "
+            "(0 is falsy).", _stops_at_position_0),
+    Mistake("you merged the first (leftmost) pair that is in ranks; merge the pair with the LOWEST rank, wherever "
+            "it is, then look again.", _left_to_right),
+    Mistake("you merged the pair with the highest rank; the lowest rank was learned first and must be merged "
+            "first (min, not max).", _highest_rank),
+    Mistake("you merged the most frequent pair, as BPE training does; encoding merges the pair with the lowest "
+            "rank in ranks, whatever its count.", _most_frequent),
+    Mistake("pairs created by a merge were never considered: after each merge, look again at all adjacent pairs "
+            "of the current parts.", _initial_pairs_only),
+]
+
+BPE_ENCODE_PIECE = register(Exercise(
+    name="bpe_encode_piece", chapter="01", points=3, hidden_points=2,
+    solution=solutions.bpe_encode_piece, make_cases=make_bpe_cases, mistakes=BPE_MISTAKES,
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# embed
+# --------------------------------------------------------------------------------------------------------------
+TOO_LONG = r"n_ctx|context|long|length|max|limit|position"  # what a message about a too-long sequence mentions
+OUT_OF_RANGE = r"vocab|range|id|token|bound"  # ... and one about an id outside the vocabulary
+
+
+def make_embed_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    # n_vocab > n_ctx, as in GPT-2, so that confusing the two shows; ids are drawn over the whole vocabulary.
+    if hidden:
+        n_ctx, n_embd = int(rng.integers(5, 12)), int(rng.integers(3, 9))
+        n_vocab = n_ctx + int(rng.integers(4, 20))
+    else:
+        n_vocab, n_ctx, n_embd = 13, 8, 4
+
+    def tables(dtype=np.float64):
+        wte = rng.standard_normal((n_vocab, n_embd)).astype(dtype)
+        wpe = rng.standard_normal((n_ctx, n_embd)).astype(dtype)
+        return wte, wpe
+
+    wte, wpe = tables()
+    n = n_ctx - 3
+    ids = rng.integers(0, n_vocab, size=n)
+    ids[-1] = ids[0]  # the same token twice, at different positions
+    full = rng.integers(0, n_vocab, size=n_ctx)
+    full[:2] = [0, n_vocab - 1]  # the first and the last id of the vocabulary
+    wte32, wpe32 = tables(np.float32)
+    too_long = rng.integers(0, n_vocab, size=n_ctx + 1)
+    past_end, negative = ids.copy(), ids.copy()
+    past_end[1] = n_vocab
+    negative[-1] = -1
+    return [
+        Case("a sequence of token ids (NumPy array)", (ids, wte, wpe)),
+        Case("a single token", (ids[:1], wte, wpe)),
+        Case("ids as a Python list", ([int(i) for i in ids], wte, wpe)),
+        Case(f"a sequence of exactly n_ctx = {n_ctx} tokens (the longest allowed), ids 0 and n_vocab - 1",
+             (full, wte, wpe)),
+        Case("float32 tables in, float32 out", (ids, wte32, wpe32),
+             hint="float32 tables must give float32 vectors: index the tables, don't build float64 arrays."),
+        Case(f"a sequence of n_ctx + 1 = {n_ctx + 1} tokens must raise ValueError", (too_long, wte, wpe),
+             raises=ValueError, message=TOO_LONG),
+        Case(f"the id n_vocab = {n_vocab} (one past the last row of wte) must raise ValueError",
+             (past_end, wte, wpe), raises=ValueError, message=OUT_OF_RANGE),
+        Case("the id -1 must raise ValueError", (negative, wte, wpe), raises=ValueError, message=OUT_OF_RANGE),
+    ]
+
+
+def _checked(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if len(ids) > len(wpe):
+        raise ValueError(f"sequence of {len(ids)} tokens is longer than n_ctx={len(wpe)}")
+    if len(ids) and (ids.min() < 0 or ids.max() >= len(wte)):
+        raise ValueError(f"token id out of range [0, {len(wte)})")
+    return ids
+
+
+def _positions_from_1(ids, wte, wpe):
+    ids = _checked(ids, wte, wpe)
+    return wte[ids] + wpe[1 : len(ids) + 1]
+
+
+def _positions_are_ids(ids, wte, wpe):
+    ids = _checked(ids, wte, wpe)
+    return wte[ids] + wpe[ids]
+
+
+def _no_positions(ids, wte, wpe):
+    return wte[_checked(ids, wte, wpe)]
+
+
+def _rejects_n_ctx(ids, wte, wpe):
+    if len(ids) >= len(wpe):
+        raise ValueError(f"sequence of {len(ids)} tokens is too long for n_ctx={len(wpe)}")
+    return solutions.embed(ids, wte, wpe)
+
+
+def _no_length_check(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if ids.min() < 0 or ids.max() >= len(wte):
+        raise ValueError(f"token id out of range [0, {len(wte)})")
+    return wte[ids] + wpe[: len(ids)]
+
+
+def _no_upper_check(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if len(ids) > len(wpe):
+        raise ValueError(f"sequence of {len(ids)} tokens is longer than n_ctx={len(wpe)}")
+    return wte[ids] + wpe[: len(ids)]
+
+
+def _no_negative_check(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if len(ids) > len(wpe):
+        raise ValueError(f"sequence of {len(ids)} tokens is longer than n_ctx={len(wpe)}")
+    if ids.max() >= len(wte):
+        raise ValueError(f"token id {ids.max()} is not below n_vocab={len(wte)}")
+    return wte[ids] + wpe[: len(ids)]
+
+
+EMBED_MISTAKES = [
+    Mistake("a sequence of exactly n_ctx tokens is allowed: reject only len(ids) > n_ctx (positions run from 0 "
+            "to n_ctx - 1).", _rejects_n_ctx),
+    Mistake("positions start at 0: the first token gets wpe[0], so add wpe[:n], not wpe[1:n+1].",
+            _positions_from_1),
+    Mistake("you indexed wpe with the token ids: a token's position (0, 1, ..., n-1) picks its row of wpe, "
+            "so add wpe[:n], not wpe[ids].", _positions_are_ids),
+    Mistake("the position embedding is missing: add wpe[:n] to wte[ids], so the same token at two positions "
+            "gets two different vectors.", _no_positions),
+    Mistake("a sequence longer than n_ctx must raise a ValueError that says so: check len(ids) > n_ctx "
+            "(n_ctx = wpe.shape[0], not wte's) before indexing, or NumPy fails with an unclear broadcasting "
+            "error.", _no_length_check),
+    Mistake("a negative id was accepted: NumPy reads wte[-1] as the last row instead of failing, so check "
+            "ids.min() >= 0 too.", _no_negative_check),
+    Mistake("an id equal to n_vocab (one past the last row) reached wte[ids]: check that every id is < n_vocab "
+            "(ids run from 0 to n_vocab - 1) and raise a ValueError naming the bad id.", _no_upper_check),
+]
+
+EMBED = register(Exercise(
+    name="embed", chapter="01", points=2, hidden_points=1,
+    solution=solutions.embed, make_cases=make_embed_cases, mistakes=EMBED_MISTAKES,
+))
+
+__all__ = ["BPE_ENCODE_PIECE", "EMBED", "NOT_IMPLEMENTED", "encode_pieces", "split"]
