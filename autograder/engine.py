@@ -15,6 +15,7 @@ import copy
 import os
 import re
 import secrets
+import textwrap
 import traceback
 import warnings
 from collections.abc import Callable
@@ -185,7 +186,7 @@ class Result:
         lines.append(f"  failed: {first.label}")
         lines += [f"    {line}" for line in first.detail.splitlines()]
         if first.hint:
-            lines.append(f"  hint: {first.hint}")
+            lines += textwrap.wrap(first.hint, width=100, initial_indent="  hint: ", subsequent_indent="        ")
         others = [c.label for c in self.cases if not c.passed and c is not first]
         if others and first.hint != NOT_IMPLEMENTED:
             lines.append(f"  also failed: {'; '.join(others)}")

@@ -10,7 +10,7 @@ import solutions
 from autograder import REGISTRY, CheckFailed, check
 from autograder.engine import NOT_IMPLEMENTED, grade_function
 from autograder.notebooks import cell_role, chapter_path, read_notebook
-from tests.mutants import all_mutants, load
+from tests.mutants import all_mutants, load, says
 
 MUTANTS = all_mutants()
 SEEDS = [0, 1, 2]
@@ -42,7 +42,7 @@ def test_stub_scores_zero(name):
         result = grade_function(name, stub, hidden=hidden, seed=0)
         assert result.score == 0
         assert not any(c.passed for c in result.cases), "a stub must pass no case at all"
-        assert NOT_IMPLEMENTED in result.report()
+        assert says(result.report(), NOT_IMPLEMENTED)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[f"{m.exercise}: {m.name}" for m in MUTANTS])
@@ -50,11 +50,11 @@ def test_mutant_rejected_with_its_hint(mutant):
     fn = load(mutant)
     with pytest.raises(CheckFailed) as failure:
         check(mutant.exercise, fn)
-    assert mutant.hint in str(failure.value), f"expected the hint {mutant.hint!r}, got:\n{failure.value}"
+    assert says(str(failure.value), mutant.hint), f"expected the hint {mutant.hint!r}, got:\n{failure.value}"
     for seed in SEEDS:  # the hidden cases, drawn at grading time, reject it too
         result = grade_function(mutant.exercise, fn, hidden=True, seed=seed)
         assert not result.passed
-        assert mutant.hint in result.report(), result.report()
+        assert says(result.report(), mutant.hint), result.report()
 
 
 def test_every_known_mistake_is_proven_by_a_mutant():

@@ -20,6 +20,11 @@ class Mutant:
 PREAMBLE = "import math\nimport numpy as np\n"
 
 
+def says(report: str, hint: str) -> bool:
+    """Whether `report` contains `hint`, whatever the line wrapping."""
+    return " ".join(hint.split()) in " ".join(report.split())
+
+
 def all_mutants() -> list[Mutant]:
     found = []
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
