@@ -25,6 +25,7 @@ $(SITE_EXTRA)/_static/mathjax/tex-chtml.js:
 	mkdir -p $(SITE_EXTRA)/_static/mathjax
 	cp -r _build/npm/node_modules/mathjax/es5/. $(SITE_EXTRA)/_static/mathjax/
 
+# The build also writes each chapter's learner notebook into the site (_build/html/notebooks/, autograder/book.py).
 book: install                 ## build the website into _build/html (offline, warnings are errors)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
@@ -34,10 +35,10 @@ test: install                 ## run the whole test suite
 lint: install
 	$(VENV)/bin/ruff check .
 
-notebooks: install            ## learner notebooks (.ipynb) generated from chapters/ into notebooks/
+notebooks: $(VENV)/.installed  ## learner notebooks (.ipynb) generated from chapters/ into notebooks/
 	$(PY) -m autograder notebooks --out notebooks
 
-course: install               ## nbgrader course directory (source notebooks with solutions) into course/
+course: $(VENV)/.installed     ## nbgrader course directory (source notebooks with solutions) into course/
 	$(PY) -m autograder course --out course
 
 clean:

@@ -1,8 +1,6 @@
 """The book builds offline with warnings as errors, every chapter executed, MathJax served from the site."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
-         "-W", "-n", "--keep-going"], capture_output=True, text=True, timeout=1800,
-    )
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
-    return out / "_build" / "html"
+def site(book_html):  # built once per session in conftest.py, shared with test_site_browser.py
+    return book_html
 
 
 def test_every_chapter_is_a_page(site):
