@@ -1,0 +1,532 @@
+"""Chapter 06 — transformer_block, gpt2, count_parameters: cases and known mistakes.
+
+The check of `gpt2` compares with Hugging Face's GPT2LMHeadModel without importing transformers: the logits it
+computed for a tiny random-weight model are stored in autograder/fixtures/ch06_gpt2_hf.npz. The weights are not
+stored; they are regenerated from a seed by `solutions.init_params`. Rebuild the file (needs transformers) with
+
+    python -m autograder.exercises rebuild-fixtures
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+import solutions
+
+from ..engine import Case, Exercise, Mistake, register
+from .ch05_attention import torch_mha
+
+# ----------------------------------------------------------------------------------------------------------------
+# The Hugging Face fixture
+# ----------------------------------------------------------------------------------------------------------------
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ch06_gpt2_hf.npz"
+FIXTURE_HPARAMS = {"n_vocab": 97, "n_ctx": 12, "n_embd": 24, "n_head": 3, "n_layer": 2}
+FIXTURE_SEED, FIXTURE_STD = 6, 0.2
+
+
+def fixture_params() -> dict:
+    """The tiny model's float32 weights, regenerated from the seed.  # -> {wte, wpe, blocks, ln_f}"""
+    return solutions.init_params(FIXTURE_HPARAMS, seed=FIXTURE_SEED, std=FIXTURE_STD)
+
+
+def fixture_ids() -> np.ndarray:
+    """A whole context of token ids.  # -> [n_ctx]"""
+    rng = np.random.default_rng(FIXTURE_SEED)
+    return rng.integers(0, FIXTURE_HPARAMS["n_vocab"], size=FIXTURE_HPARAMS["n_ctx"])
+
+
+def hf_logits(hparams: dict, params: dict, ids) -> np.ndarray:
+    """Hugging Face's GPT2LMHeadModel (eager attention, float32) on our parameter tree.  # [n_seq] -> [n_seq, n_vocab]
+
+    Needs torch and transformers; the grading never calls it (it reads the stored logits).
+    """
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(vocab_size=hparams["n_vocab"], n_positions=hparams["n_ctx"], n_embd=hparams["n_embd"],
+                        n_layer=hparams["n_layer"], n_head=hparams["n_head"], attn_implementation="eager",
+                        bos_token_id=None, eos_token_id=None)
+    model = GPT2LMHeadModel(config).eval()
+    state = {"wte.weight": params["wte"], "wpe.weight": params["wpe"],
+             "ln_f.weight": params["ln_f"]["g"], "ln_f.bias": params["ln_f"]["b"]}
+    for i, block in enumerate(params["blocks"]):
+        for ln in ("ln_1", "ln_2"):
+            state[f"h.{i}.{ln}.weight"], state[f"h.{i}.{ln}.bias"] = block[ln]["g"], block[ln]["b"]
+        for sub, layer in (("attn", "c_attn"), ("attn", "c_proj"), ("mlp", "c_fc"), ("mlp", "c_proj")):
+            state[f"h.{i}.{sub}.{layer}.weight"] = block[sub][layer]["w"]  # Conv1D: [in, out], as ours
+            state[f"h.{i}.{sub}.{layer}.bias"] = block[sub][layer]["b"]
+    missing, unexpected = model.transformer.load_state_dict(
+        {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}, strict=False)
+    if unexpected or any(not k.endswith(("attn.bias", "attn.masked_bias")) for k in missing):
+        raise RuntimeError(f"weights do not fit GPT2LMHeadModel: missing {missing}, unexpected {unexpected}")
+    if model.lm_head.weight.data_ptr() != model.transformer.wte.weight.data_ptr():
+        raise RuntimeError("lm_head is not tied to wte in this transformers version")
+    with torch.no_grad():
+        return model(torch.tensor(np.asarray(ids)[None])).logits[0].numpy()
+
+
+def rebuild_fixtures() -> list[Path]:
+    """Recompute the stored Hugging Face logits (python -m autograder.exercises rebuild-fixtures)."""
+    ids = fixture_ids()
+    logits = hf_logits(FIXTURE_HPARAMS, fixture_params(), ids)
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(FIXTURE, ids=ids, logits=logits.astype(np.float32),
+                        hparams=np.array([FIXTURE_HPARAMS[k] for k in solutions.GPT2_SMALL]),
+                        seed=FIXTURE_SEED, std=FIXTURE_STD)
+    return [FIXTURE]
+
+
+@functools.cache
+def stored_hf() -> dict:
+    """The stored fixture, checked against the constants above.  # -> {ids [n_ctx], logits [n_ctx, n_vocab]}"""
+    with np.load(FIXTURE) as f:
+        data = {k: f[k] for k in f.files}
+    if [int(v) for v in data["hparams"]] != [FIXTURE_HPARAMS[k] for k in solutions.GPT2_SMALL] \
+            or int(data["seed"]) != FIXTURE_SEED or float(data["std"]) != FIXTURE_STD:
+        raise RuntimeError(f"{FIXTURE} was built for another model: python -m autograder.exercises rebuild-fixtures")
+    return data
+
+
+def _hf_oracle(ids, wte, wpe, blocks, ln_f, n_head):
+    """The stored Hugging Face logits for the fixture's ids (and only those)."""
+    data = stored_hf()
+    if not np.array_equal(np.asarray(ids), data["ids"]):
+        raise RuntimeError("the Hugging Face fixture only has logits for its own ids")
+    return data["logits"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# transformer_block
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def torch_block(x, mlp, attn, ln_1, ln_2, n_head):
+    """An independent pre-norm block in PyTorch: F.layer_norm, scaled_dot_product_attention, F.gelu(tanh).
+
+    # [n_seq, n_embd] -> [n_seq, n_embd]
+    """
+    import torch
+    import torch.nn.functional as F
+
+    def ln(t, p):
+        return F.layer_norm(t, (t.shape[-1],), torch.from_numpy(p["g"]), torch.from_numpy(p["b"]), 1e-5)
+
+    def lin(t, p):
+        return t @ torch.from_numpy(p["w"]) + torch.from_numpy(p["b"])
+
+    t = torch.from_numpy(x)
+    t = t + torch.from_numpy(torch_mha(ln(t, ln_1).numpy(), attn["c_attn"], attn["c_proj"], n_head))
+    t = t + lin(F.gelu(lin(ln(t, ln_2), mlp["c_fc"]), approximate="tanh"), mlp["c_proj"])
+    return t.numpy()
+
+
+def _block_args(rng, n_seq, n_head, d_head, dtype=np.float64, std=0.2):
+    """(x, mlp, attn, ln_1, ln_2, n_head) for one block of random weights."""
+    n_embd = n_head * d_head
+    hparams = {"n_vocab": 1, "n_ctx": 1, "n_embd": n_embd, "n_head": n_head, "n_layer": 1}
+    block = solutions.init_params(hparams, seed=int(rng.integers(2**31)), dtype=dtype, std=std)["blocks"][0]
+    x = rng.standard_normal((n_seq, n_embd)).astype(dtype)
+    return x, block["mlp"], block["attn"], block["ln_1"], block["ln_2"], n_head
+
+
+def _switched_off(args):
+    """The same block with both output projections zero: the sub-layers add nothing, so the block is x -> x."""
+    x, mlp, attn, ln_1, ln_2, n_head = args
+    zero = {"w": np.zeros_like(mlp["c_proj"]["w"]), "b": np.zeros_like(mlp["c_proj"]["b"])}
+    attn_zero = {"w": np.zeros_like(attn["c_proj"]["w"]), "b": np.zeros_like(attn["c_proj"]["b"])}
+    return x, {**mlp, "c_proj": zero}, {**attn, "c_proj": attn_zero}, ln_1, ln_2, n_head
+
+
+def block_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    if hidden:
+        n_head, d_head = int(rng.integers(2, 5)), int(rng.integers(3, 7))
+        n_seq = int(rng.integers(3, 9))
+    else:
+        n_seq, n_head, d_head = 6, 4, 4
+    return [
+        Case(f"one block: {n_seq} positions, n_embd={n_head * d_head}, {n_head} heads",
+             _block_args(rng, n_seq, n_head, d_head), atol=1e-10, rtol=1e-8),
+        Case("sub-layers switched off (both c_proj zero): the block must return x unchanged",
+             _switched_off(_block_args(rng, n_seq, n_head, d_head)), atol=1e-12, rtol=1e-12,
+             hint="when both sub-layers output zeros, x must come out unchanged: each sub-layer is added to x, "
+                  "x = x + mha(layer_norm(x, **ln_1), ...), and nothing is applied after the additions."),
+        Case("agrees with an independent PyTorch block (F.layer_norm, scaled_dot_product_attention, F.gelu)",
+             _block_args(rng, n_seq + 1, n_head, d_head, np.float32), oracle=torch_block, atol=2e-5, rtol=1e-5),
+        Case("a single position", _block_args(rng, 1, n_head, d_head), atol=1e-10, rtol=1e-8),
+        Case("float32 in, float32 out", _block_args(rng, n_seq, n_head, d_head, np.float32), atol=2e-5, rtol=1e-5,
+             hint="float32 inputs must give a float32 output: don't convert to float64 anywhere in the block."),
+    ]
+
+
+def _ln(x, p):
+    return solutions.layer_norm(x, **p)
+
+
+def _attn(x, attn, n_head):
+    return solutions.mha(x, **attn, n_head=n_head)
+
+
+def _mlp(x, mlp):
+    return solutions.ffn(x, **mlp)
+
+
+def _block_post_norm(x, mlp, attn, ln_1, ln_2, n_head):
+    x = _ln(x + _attn(x, attn, n_head), ln_1)
+    return _ln(x + _mlp(x, mlp), ln_2)
+
+
+def _block_ln_1_twice(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _attn(_ln(x, ln_1), attn, n_head)
+    return x + _mlp(_ln(x, ln_1), mlp)
+
+
+def _block_ln_swapped(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _attn(_ln(x, ln_2), attn, n_head)
+    return x + _mlp(_ln(x, ln_1), mlp)
+
+
+def _block_no_mlp_shortcut(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _attn(_ln(x, ln_1), attn, n_head)
+    return _mlp(_ln(x, ln_2), mlp)
+
+
+def _block_no_attn_shortcut(x, mlp, attn, ln_1, ln_2, n_head):
+    x = _attn(_ln(x, ln_1), attn, n_head)
+    return x + _mlp(_ln(x, ln_2), mlp)
+
+
+def _block_no_shortcuts(x, mlp, attn, ln_1, ln_2, n_head):
+    return _mlp(_ln(_attn(_ln(x, ln_1), attn, n_head), ln_2), mlp)
+
+
+def _block_normalised_shortcut(x, mlp, attn, ln_1, ln_2, n_head):
+    h = _ln(x, ln_1)
+    x = h + _attn(h, attn, n_head)
+    h = _ln(x, ln_2)
+    return h + _mlp(h, mlp)
+
+
+def _block_no_norms(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _attn(x, attn, n_head)
+    return x + _mlp(x, mlp)
+
+
+def _block_mlp_first(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _mlp(_ln(x, ln_2), mlp)
+    return x + _attn(_ln(x, ln_1), attn, n_head)
+
+
+def _block_parallel(x, mlp, attn, ln_1, ln_2, n_head):
+    return x + _attn(_ln(x, ln_1), attn, n_head) + _mlp(_ln(x, ln_2), mlp)
+
+
+def _block_final_norm(x, mlp, attn, ln_1, ln_2, n_head):
+    return _ln(solutions.transformer_block(x, mlp, attn, ln_1, ln_2, n_head), ln_2)
+
+
+def _block_float64(x, mlp, attn, ln_1, ln_2, n_head):
+    return solutions.transformer_block(x.astype(np.float64), mlp, attn, ln_1, ln_2, n_head)
+
+
+_PRE_NORM = "x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head), then x = x + ffn(layer_norm(x, **ln_2), **mlp)"
+BLOCK_MISTAKES = [
+    Mistake(f"your block is post-norm (LayerNorm after the addition); GPT-2 is pre-norm: {_PRE_NORM}.",
+            _block_post_norm),
+    Mistake(f"the MLP's LayerNorm must be ln_2, not ln_1 again: {_PRE_NORM}.", _block_ln_1_twice),
+    Mistake(f"ln_1 and ln_2 are swapped: ln_1 goes before attention, ln_2 before the MLP: {_PRE_NORM}.",
+            _block_ln_swapped),
+    Mistake("the shortcut around the MLP is missing: add the MLP's output to x, x = x + ffn(layer_norm(x, "
+            "**ln_2), **mlp).", _block_no_mlp_shortcut),
+    Mistake("the shortcut around attention is missing: add the attention's output to x, x = x + mha(...).",
+            _block_no_attn_shortcut),
+    Mistake(f"both shortcuts are missing: each sub-layer's output is added to x: {_PRE_NORM}.",
+            _block_no_shortcuts),
+    Mistake("the shortcut must carry x itself, not layer_norm(x): normalise only the sub-layer's input, "
+            "x = x + mha(layer_norm(x, **ln_1), ...).", _block_normalised_shortcut),
+    Mistake(f"the LayerNorms are missing: each sub-layer sees a normalised copy of x: {_PRE_NORM}.",
+            _block_no_norms),
+    Mistake("attention comes first, then the MLP: the MLP works on what attention gathered.", _block_mlp_first),
+    Mistake("the MLP must see the output of the attention sub-layer: run them one after the other, not both "
+            "on the same x.", _block_parallel),
+    Mistake("nothing comes after the second addition: the block's output is x + ffn(...), not normalised "
+            "again (GPT-2's only final LayerNorm is ln_f, after the last block).", _block_final_norm),
+    Mistake("float32 inputs came back as float64: don't convert x with .astype(np.float64) or np.asarray(..., "
+            "dtype=np.float64).", _block_float64),
+]
+
+TRANSFORMER_BLOCK = register(Exercise(
+    name="transformer_block", chapter="06", points=3, hidden_points=1,
+    solution=solutions.transformer_block, make_cases=block_cases, mistakes=BLOCK_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# gpt2
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _model(rng, n_vocab, n_ctx, n_head, d_head, n_layer, dtype=np.float64, std=0.2):
+    hparams = {"n_vocab": n_vocab, "n_ctx": n_ctx, "n_embd": n_head * d_head, "n_head": n_head, "n_layer": n_layer}
+    return solutions.init_params(hparams, seed=int(rng.integers(2**31)), dtype=dtype, std=std), n_head
+
+
+def _gpt2_args(rng, model, n_seq, as_list=False):
+    params, n_head = model
+    ids = rng.integers(0, params["wte"].shape[0], size=n_seq)
+    ids = [int(i) for i in ids] if as_list else ids
+    return ids, params["wte"], params["wpe"], params["blocks"], params["ln_f"], n_head
+
+
+def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    if hidden:
+        n_vocab, n_ctx = int(rng.integers(20, 60)), int(rng.integers(6, 12))
+        n_head, d_head, n_layer = int(rng.integers(1, 4)), int(rng.integers(2, 6)), int(rng.integers(1, 4))
+    else:
+        n_vocab, n_ctx, n_head, d_head, n_layer = 31, 9, 3, 4, 2
+    bare = _model(rng, n_vocab + 2, n_ctx + 1, 2, d_head, 0)
+    model = _model(rng, n_vocab, n_ctx, n_head, d_head, n_layer)
+    model32 = _model(rng, n_vocab, n_ctx, n_head, d_head, n_layer, np.float32)
+    hf = stored_hf()
+    hf_args = (hf["ids"], *(fixture_params()[k] for k in ("wte", "wpe", "blocks", "ln_f")), FIXTURE_HPARAMS["n_head"])
+    return [
+        Case("no blocks (n_layer=0): logits = layer_norm(embed(ids), **ln_f) @ wte.T", _gpt2_args(rng, bare, 6),
+             atol=1e-10, rtol=1e-8,
+             hint="with no blocks the logits are layer_norm(embed(ids, wte, wpe), **ln_f) @ wte.T: the output "
+                  "projection is the token embedding matrix itself (tied), transposed."),
+        Case(f"{n_layer} blocks, {n_ctx - 2} tokens", _gpt2_args(rng, model, n_ctx - 2), atol=1e-10, rtol=1e-8,
+             hint="if transformer_block's check fails, fix it first: gpt2 runs it once per block, in order."),
+        Case("agrees with Hugging Face's GPT2LMHeadModel on the same weights (stored logits, float32)", hf_args,
+             oracle=_hf_oracle, atol=1e-5, rtol=1e-5),
+        Case("a single token", _gpt2_args(rng, model, 1), atol=1e-10, rtol=1e-8),
+        Case(f"a whole context (n_ctx = {n_ctx} tokens)", _gpt2_args(rng, model, n_ctx), atol=1e-10, rtol=1e-8),
+        Case("ids given as a Python list", _gpt2_args(rng, model, 4, as_list=True), atol=1e-10, rtol=1e-8),
+        Case("float32 in, float32 out", _gpt2_args(rng, model32, n_ctx - 1), atol=2e-5, rtol=1e-5,
+             hint="float32 weights must give float32 logits: don't convert anything to float64."),
+        Case(f"{n_ctx + 1} tokens with n_ctx = {n_ctx}: ValueError", _gpt2_args(rng, model, n_ctx + 1),
+             raises=ValueError,
+             hint="a sequence longer than n_ctx has no position embeddings: let embed(ids, wte, wpe) raise its "
+                  "ValueError."),
+    ]
+
+
+def _gpt2_body(ids, wte, wpe, blocks, ln_f, n_head, block=solutions.transformer_block):
+    """The reference forward pass up to the last hidden state.  # [n_seq] -> [n_seq, n_embd]"""
+    x = solutions.embed(ids, wte, wpe)
+    for b in blocks:
+        x = block(x, **b, n_head=n_head)
+    return x
+
+
+def _gpt2_no_ln_f(ids, wte, wpe, blocks, ln_f, n_head):
+    return _gpt2_body(ids, wte, wpe, blocks, ln_f, n_head) @ wte.T
+
+
+def _gpt2_wpe_out(ids, wte, wpe, blocks, ln_f, n_head):
+    return _ln(_gpt2_body(ids, wte, wpe, blocks, ln_f, n_head), ln_f) @ wpe.T
+
+
+def _gpt2_no_positions(ids, wte, wpe, blocks, ln_f, n_head):
+    return solutions.gpt2(ids, wte, np.zeros_like(wpe), blocks, ln_f, n_head)
+
+
+def _gpt2_last_only(ids, wte, wpe, blocks, ln_f, n_head):
+    return solutions.gpt2(ids, wte, wpe, blocks, ln_f, n_head)[-1]
+
+
+def _gpt2_first_only(ids, wte, wpe, blocks, ln_f, n_head):
+    return solutions.gpt2(ids, wte, wpe, blocks, ln_f, n_head)[0]
+
+
+def _gpt2_probabilities(ids, wte, wpe, blocks, ln_f, n_head):
+    return solutions.softmax(solutions.gpt2(ids, wte, wpe, blocks, ln_f, n_head))
+
+
+def _gpt2_ln_f_every_block(ids, wte, wpe, blocks, ln_f, n_head):
+    x = solutions.embed(ids, wte, wpe)
+    for b in blocks:
+        x = _ln(solutions.transformer_block(x, **b, n_head=n_head), ln_f)
+    return _ln(x, ln_f) @ wte.T
+
+
+def _gpt2_ln_f_at_start(ids, wte, wpe, blocks, ln_f, n_head):
+    x = _ln(solutions.embed(ids, wte, wpe), ln_f)
+    for b in blocks:
+        x = solutions.transformer_block(x, **b, n_head=n_head)
+    return x @ wte.T
+
+
+def _gpt2_with_block(block):
+    def impl(ids, wte, wpe, blocks, ln_f, n_head):
+        return _ln(_gpt2_body(ids, wte, wpe, blocks, ln_f, n_head, block=block), ln_f) @ wte.T
+    return impl
+
+
+def _gpt2_untransposed(ids, wte, wpe, blocks, ln_f, n_head):
+    return _ln(_gpt2_body(ids, wte, wpe, blocks, ln_f, n_head), ln_f) @ wte
+
+
+_BAD_BLOCK = ("gpt2 itself looks right, but the blocks' outputs are not: make transformer_block's check pass "
+              "first, gpt2 runs it once per block.")
+GPT2_MISTAKES = [
+    Mistake("the final LayerNorm is missing: logits = layer_norm(x, **ln_f) @ wte.T after the last block.",
+            _gpt2_no_ln_f),
+    Mistake("the output projection is tied to the *token* embeddings: logits = layer_norm(x, **ln_f) @ wte.T, "
+            "not wpe.T.", _gpt2_wpe_out),
+    Mistake("the position embeddings are missing: the input is wte[ids] + wpe[:n_seq] (use embed from "
+            "chapter 01).", _gpt2_no_positions),
+    Mistake("return the logits of every position, [n_seq, n_vocab], not only the last one: generation picks "
+            "the last row later, training uses them all.", _gpt2_last_only),
+    Mistake("return the logits of every position, [n_seq, n_vocab], not only the first one.", _gpt2_first_only),
+    Mistake("gpt2 returns logits, not probabilities: don't apply a softmax at the end.", _gpt2_probabilities),
+    Mistake("ln_f is applied once, after the last block, not after every block (each block has its own "
+            "ln_1 and ln_2 inside).", _gpt2_ln_f_every_block),
+    Mistake("ln_f is applied once, at the end: after the last block, just before the unembedding @ wte.T.",
+            _gpt2_ln_f_at_start),
+    *[Mistake(_BAD_BLOCK, _gpt2_with_block(m.impl)) for m in BLOCK_MISTAKES],
+    Mistake("the unembedding is x @ wte.T, [n_seq, n_embd] @ [n_embd, n_vocab]; wte itself is [n_vocab, n_embd].",
+            _gpt2_untransposed),
+]
+
+GPT2 = register(Exercise(
+    name="gpt2", chapter="06", points=3, hidden_points=2,
+    solution=solutions.gpt2, make_cases=gpt2_cases, mistakes=GPT2_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# count_parameters
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _shape_tree(hparams: dict) -> dict:
+    """A GPT-2 parameter tree of the given size whose leaves take no memory (zero-stride views).
+
+    hparams -> {wte, wpe, blocks, ln_f}, like solutions.init_params
+    """
+    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
+
+    def leaf(*shape):
+        return np.broadcast_to(np.float32(0), shape)
+
+    def ln():
+        return {"g": leaf(n_embd), "b": leaf(n_embd)}
+
+    def lin(n_in, n_out):
+        return {"w": leaf(n_in, n_out), "b": leaf(n_out)}
+
+    blocks = [{"ln_1": ln(), "attn": {"c_attn": lin(n_embd, 3 * n_embd), "c_proj": lin(n_embd, n_embd)},
+               "ln_2": ln(), "mlp": {"c_fc": lin(n_embd, 4 * n_embd), "c_proj": lin(4 * n_embd, n_embd)}}
+              for _ in range(n_layer)]
+    return {"wte": leaf(n_vocab, n_embd), "wpe": leaf(n_ctx, n_embd), "blocks": blocks, "ln_f": ln()}
+
+
+def count_of_size(fn, hparams):
+    """Probe: count the parameters of a full-size model without allocating it."""
+    return fn(_shape_tree(hparams))
+
+
+GPT2_MEDIUM = {"n_vocab": 50257, "n_ctx": 1024, "n_embd": 1024, "n_head": 16, "n_layer": 24}
+
+
+def count_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    if hidden:
+        a, b, c = (int(v) for v in rng.integers(2, 9, size=3))
+        hparams = {"n_vocab": int(rng.integers(10, 40)), "n_ctx": int(rng.integers(4, 12)),
+                   "n_embd": 2 * int(rng.integers(2, 6)), "n_head": 2, "n_layer": int(rng.integers(1, 4))}
+        big = dict(GPT2_MEDIUM, n_layer=int(rng.integers(2, 24)))
+    else:
+        a, b, c = 3, 4, 5
+        hparams = {"n_vocab": 11, "n_ctx": 6, "n_embd": 8, "n_head": 2, "n_layer": 2}
+        big = solutions.GPT2_SMALL
+    tiny = solutions.init_params(hparams, seed=int(rng.integers(2**31)))
+    return [
+        Case(f"one array [{a}, {b}]", (arr(a, b),)),
+        Case(f"a linear layer {{w: [{a}, {b}], b: [{b}]}}", ({"w": arr(a, b), "b": arr(b)},)),
+        Case("a list of arrays", ([arr(a), arr(b, c), arr(c, a, 2)],)),
+        Case(f"a tiny GPT-2 from init_params ({hparams['n_layer']} blocks)", (tiny,)),
+        Case("a GPT-2 without blocks", ({**tiny, "blocks": []},)),
+        Case(f"GPT-2 with n_embd={big['n_embd']}, n_layer={big['n_layer']}: "
+             f"{solutions.count_parameters(_shape_tree(big)):,} parameters", (big,), probe=count_of_size,
+             hint="count every array of the tree once, whatever its depth: wte, wpe, ln_f and each block's "
+                  "ln_1, attn, ln_2 and mlp."),
+    ]
+
+
+def _count_leaves(params):
+    if isinstance(params, dict):
+        return sum(_count_leaves(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(_count_leaves(v) for v in params)
+    return 1
+
+
+def _count_first_axis(params):
+    if isinstance(params, dict):
+        return sum(_count_first_axis(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(_count_first_axis(v) for v in params)
+    return len(params)
+
+
+def _count_bytes(params):
+    if isinstance(params, dict):
+        return sum(_count_bytes(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(_count_bytes(v) for v in params)
+    return int(params.nbytes)
+
+
+def _count_tied_twice(params):
+    extra = np.size(params["wte"]) if isinstance(params, dict) and "wte" in params else 0
+    return solutions.count_parameters(params) + extra
+
+
+def _count_dicts_only(params):
+    if isinstance(params, dict):
+        return sum(_count_dicts_only(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return 0
+    return int(np.size(params))
+
+
+def _count_matrices_only(params):
+    if isinstance(params, dict):
+        return sum(_count_matrices_only(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(_count_matrices_only(v) for v in params)
+    return int(np.size(params)) if np.ndim(params) >= 2 else 0
+
+
+def _count_top_level(params):
+    if isinstance(params, dict):
+        return sum(int(np.size(v)) for v in params.values() if isinstance(v, np.ndarray))
+    return solutions.count_parameters(params)
+
+
+def _count_float(params):
+    return float(solutions.count_parameters(params))
+
+
+COUNT_MISTAKES = [
+    Mistake("the unembedding is wte itself (tied), so wte counts once: don't add n_vocab × n_embd for the "
+            "output layer.", _count_tied_twice),
+    Mistake("you counted the arrays, not their entries: add up a.size for every array.", _count_leaves),
+    Mistake("len(a) is only the first axis: a.size counts all the entries of an array.", _count_first_axis),
+    Mistake("you counted bytes (nbytes); count entries (a.size) — a float32 parameter is 4 bytes.", _count_bytes),
+    Mistake("the blocks are a list of dicts: recurse into lists (and tuples) as well as dicts.", _count_dicts_only),
+    Mistake("biases and LayerNorm gains are parameters too: count the 1-D arrays as well.", _count_matrices_only),
+    Mistake("recurse into nested dicts and lists: the blocks' arrays sit several levels deep.", _count_top_level),
+    Mistake("a count is a whole number: return an int, not a float.", _count_float),
+]
+
+COUNT_PARAMETERS = register(Exercise(
+    name="count_parameters", chapter="06", points=1, hidden_points=1,
+    solution=solutions.count_parameters, make_cases=count_cases, mistakes=COUNT_MISTAKES,
+))

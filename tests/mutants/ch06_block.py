@@ -1,0 +1,303 @@
+from . import Mutant
+
+# count_parameters comes first: it calls no other exercise and nothing calls it, so in a whole notebook
+# (tests/test_grading_cli.py) its mutant costs exactly its own points; a wrong transformer_block also breaks the
+# learner's gpt2. Mutants reach the reference's transformer_block as S.transformer_block: a `from solutions
+# import transformer_block` in a notebook is reported by the grader as borrowing the answer.
+COUNT_PARAMETERS = [
+    Mutant("count_parameters", "tied matrix counted twice", "wte counts once", '''
+def count_parameters(params):
+    def total(tree):
+        if isinstance(tree, dict):
+            return sum(total(v) for v in tree.values())
+        if isinstance(tree, list):
+            return sum(total(v) for v in tree)
+        return tree.size
+    n = total(params)
+    if isinstance(params, dict) and "wte" in params:
+        n += params["wte"].size  # the output layer: n_embd -> n_vocab
+    return n
+'''),
+    Mutant("count_parameters", "counts arrays", "you counted the arrays, not their entries", '''
+def count_parameters(params):
+    if isinstance(params, dict):
+        params = list(params.values())
+    if isinstance(params, list):
+        return sum(count_parameters(p) for p in params)
+    return 1
+'''),
+    Mutant("count_parameters", "len instead of size", "len(a) is only the first axis", '''
+def count_parameters(params):
+    if isinstance(params, dict):
+        return sum(count_parameters(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(count_parameters(v) for v in params)
+    return len(params)
+'''),
+    Mutant("count_parameters", "counts bytes", "you counted bytes", '''
+def count_parameters(params):
+    if isinstance(params, np.ndarray):
+        return params.nbytes
+    children = params.values() if isinstance(params, dict) else params
+    return sum(count_parameters(c) for c in children)
+'''),
+    Mutant("count_parameters", "lists not followed", "recurse into lists", '''
+def count_parameters(params):
+    if isinstance(params, np.ndarray):
+        return params.size
+    if isinstance(params, dict):
+        return sum(count_parameters(v) for v in params.values())
+    return 0
+'''),
+    Mutant("count_parameters", "weight matrices only", "biases and LayerNorm gains are parameters too", '''
+def count_parameters(params):
+    if isinstance(params, dict):
+        return sum(count_parameters(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(count_parameters(v) for v in params)
+    return params.shape[0] * params.shape[1] if params.ndim == 2 else 0
+'''),
+    Mutant("count_parameters", "top level only", "recurse into nested dicts and lists", '''
+def count_parameters(params):
+    if isinstance(params, np.ndarray):
+        return params.size
+    if isinstance(params, list):
+        return sum(p.size for p in params)
+    return sum(v.size for v in params.values() if isinstance(v, np.ndarray))
+'''),
+    Mutant("count_parameters", "returns a float", "return an int, not a float", '''
+def count_parameters(params):
+    if isinstance(params, dict):
+        return sum(count_parameters(v) for v in params.values())
+    if isinstance(params, (list, tuple)):
+        return sum(count_parameters(v) for v in params)
+    return float(np.prod(params.shape))
+'''),
+]
+
+TRANSFORMER_BLOCK = [
+    Mutant("transformer_block", "post-norm", "post-norm", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = layer_norm(x + mha(x, **attn, n_head=n_head), **ln_1)
+    x = layer_norm(x + ffn(x, **mlp), **ln_2)
+    return x
+'''),
+    Mutant("transformer_block", "ln_1 used in place of ln_2", "must be ln_2, not ln_1 again", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    x = x + ffn(layer_norm(x, **ln_1), **mlp)
+    return x
+'''),
+    Mutant("transformer_block", "ln_1 and ln_2 swapped", "ln_1 and ln_2 are swapped", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, ln_2["g"], ln_2["b"]), attn["c_attn"], attn["c_proj"], n_head)
+    return x + ffn(layer_norm(x, ln_1["g"], ln_1["b"]), mlp["c_fc"], mlp["c_proj"])
+'''),
+    Mutant("transformer_block", "no shortcut around the MLP", "shortcut around the MLP is missing", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    return ffn(layer_norm(x, **ln_2), **mlp)
+'''),
+    Mutant("transformer_block", "no shortcut around attention", "shortcut around attention is missing", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    h = mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    return h + ffn(layer_norm(h, **ln_2), **mlp)
+'''),
+    Mutant("transformer_block", "no shortcuts", "both shortcuts are missing", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    x = ffn(layer_norm(x, **ln_2), **mlp)
+    return x
+'''),
+    Mutant("transformer_block", "shortcut from the normalised x", "must carry x itself", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = layer_norm(x, **ln_1)
+    x = x + mha(x, **attn, n_head=n_head)
+    x = layer_norm(x, **ln_2)
+    x = x + ffn(x, **mlp)
+    return x
+'''),
+    Mutant("transformer_block", "no LayerNorms", "LayerNorms are missing", '''
+from solutions import ffn, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(x, **attn, n_head=n_head)
+    return x + ffn(x, **mlp)
+'''),
+    Mutant("transformer_block", "MLP before attention", "attention comes first", '''
+from solutions import ffn, pre_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = pre_norm(x, ln_2, lambda h: ffn(h, **mlp))
+    return pre_norm(x, ln_1, lambda h: mha(h, **attn, n_head=n_head))
+'''),
+    Mutant("transformer_block", "parallel sub-layers", "MLP must see the output of the attention", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    a = mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    m = ffn(layer_norm(x, **ln_2), **mlp)
+    return x + a + m
+'''),
+    Mutant("transformer_block", "normalised again at the end", "nothing comes after the second addition", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    x = x + ffn(layer_norm(x, **ln_2), **mlp)
+    return layer_norm(x, **ln_2)
+'''),
+    Mutant("transformer_block", "adds in place", "changed the caller's array in place", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x += mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    x += ffn(layer_norm(x, **ln_2), **mlp)
+    return x
+'''),
+    Mutant("transformer_block", "float64 promotion", "float32 inputs came back as float64", '''
+from solutions import ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = np.asarray(x, dtype=np.float64)
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    return x + ffn(layer_norm(x, **ln_2), **mlp)
+'''),
+]
+
+GPT2 = [
+    Mutant("gpt2", "missing ln_f", "final LayerNorm is missing", '''
+import solutions as S
+from solutions import embed
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return x @ wte.T
+'''),
+    Mutant("gpt2", "unembedding with wpe", "not wpe.T", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, block["mlp"], block["attn"], block["ln_1"], block["ln_2"], n_head)
+    return layer_norm(x, **ln_f) @ wpe.T
+'''),
+    Mutant("gpt2", "untied random output matrix", "the token embedding matrix itself (tied)", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    n_vocab, n_embd = wte.shape
+    w_out = np.random.default_rng(0).normal(0, 0.02, (n_embd, n_vocab)).astype(wte.dtype)  # a new output layer
+    return layer_norm(x, **ln_f) @ w_out
+'''),
+    Mutant("gpt2", "position embeddings dropped", "position embeddings are missing", '''
+import solutions as S
+from solutions import layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = wte[ids]
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
+'''),
+    Mutant("gpt2", "logits of the last position only", "not only the last one", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x[-1], **ln_f) @ wte.T  # the next token
+'''),
+    Mutant("gpt2", "logits of the first position only", "not only the first one", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    logits = layer_norm(x, **ln_f) @ wte.T
+    return logits[0]
+'''),
+    Mutant("gpt2", "returns probabilities", "returns logits, not probabilities", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    logits = layer_norm(x, **ln_f) @ wte.T
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+'''),
+    Mutant("gpt2", "ln_f after every block", "not after every block", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = layer_norm(S.transformer_block(x, **block, n_head=n_head), **ln_f)
+    return layer_norm(x, **ln_f) @ wte.T
+'''),
+    Mutant("gpt2", "ln_f before the blocks", "ln_f is applied once, at the end", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = layer_norm(embed(ids, wte, wpe), **ln_f)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return x @ wte.T
+'''),
+    Mutant("gpt2", "uses a post-norm block", "make transformer_block's check pass first", '''
+from solutions import embed, ffn, layer_norm, mha
+
+def my_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = layer_norm(x + mha(x, **attn, n_head=n_head), **ln_1)
+    return layer_norm(x + ffn(x, **mlp), **ln_2)
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = my_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
+'''),
+    Mutant("gpt2", "x @ wte", "wte itself is [n_vocab, n_embd]", '''
+import solutions as S
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte
+'''),
+]
+
+MUTANTS = COUNT_PARAMETERS + TRANSFORMER_BLOCK + GPT2
