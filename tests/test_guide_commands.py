@@ -18,8 +18,10 @@ import csv
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -48,9 +50,9 @@ def bash_blocks(page: Path) -> list[str]:
 
 
 def script(blocks: list[str]) -> str:
-    lines = ["set -euo pipefail"]
+    lines = ["set -euo pipefail"]  # each block announces itself with the seconds spent so far
     for i, block in enumerate(blocks, 1):
-        lines += [f"echo '=== block {i} ==='", block]
+        lines += [f"echo \"=== block {i} (at ${{SECONDS}} s) ===\"", block]
     return "\n".join(lines) + "\n"
 
 
@@ -89,6 +91,16 @@ def fresh_clone(tmp: Path, env: dict) -> Path:
     return tmp / "gpt2-from-scratch"
 
 
+@pytest.fixture
+def workspace():
+    """An empty folder for a reader's session. Not under /tmp: the grading sandbox gives each notebook a private
+    /tmp, where a course cloned under /tmp would not exist (as root the sandbox is on)."""
+    (ROOT / "_build").mkdir(exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="guide-commands-", dir=ROOT / "_build"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def test_every_guide_page_has_commands_and_only_bash_fences():
     pages = sorted(GUIDE.glob("*.md"))
     assert {p.name for p in pages} >= {"learners.md", "instructors.md"}
@@ -96,19 +108,19 @@ def test_every_guide_page_has_commands_and_only_bash_fences():
         assert bash_blocks(page), f"{page.name} has no ```bash block"
 
 
-def test_learner_guide(tmp_path):
-    env = environment(tmp_path)
-    out = run_page(bash_blocks(GUIDE / "learners.md"), tmp_path, env)
-    repo = tmp_path / "gpt2-from-scratch"
+def test_learner_guide(workspace):
+    env = environment(workspace)
+    out = run_page(bash_blocks(GUIDE / "learners.md"), workspace, env)
+    repo = workspace / "gpt2-from-scratch"
     assert (repo / "notebooks" / "02_layer_norm.ipynb").is_file()
     assert "not implemented yet" in out  # `autograder check` on the untouched notebook
     result = json.loads((repo / "my-result.json").read_text())
     assert result["status"] == "graded" and result["score"] == 0 and result["max_score"] == max_score_of("02")
 
 
-def test_instructor_guide(tmp_path, postgres):  # noqa: F811
-    env = environment(tmp_path)
-    repo = fresh_clone(tmp_path, env)
+def test_instructor_guide(workspace, postgres):  # noqa: F811
+    env = environment(workspace)
+    repo = fresh_clone(workspace, env)
     blocks = bash_blocks(GUIDE / "instructors.md")
     assert sum("127.0.0.1:5432" in b for b in blocks) == 1, "the PostgreSQL block names the server once"
     address = re.search(r"@([\d.]+:\d+)/", postgres).group(1)

@@ -105,6 +105,9 @@ class Visit:
         self.page.goto(self.base + path, wait_until="load")
         # MathJax typesets asynchronously: wait for it where the page loads it
         self.page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+        # then the fonts MathJax asked for: leaving the page earlier would abort their requests
+        self.page.evaluate("async () => { await document.fonts.ready; }")
+        self.page.wait_for_load_state("networkidle")
         return self.page
 
     def close(self):
