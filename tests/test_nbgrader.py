@@ -4,6 +4,7 @@ scores the reference full marks, a mutant less, the stub 0; export writes those 
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,10 +73,10 @@ def _with_cell(nb, source, after_answers=True):
 def _warning_inside(nb):
     """A correct answer whose function warns each time it is called (the warning must not cost points)."""
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = cell.source.replace(
-                "    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n    import warnings\n"
-                "    warnings.warn('a warning from the learner', RuntimeWarning)", 1)
+        if cell.metadata.get("nbgrader", {}).get("solution"):  # at the marker's own indent (methods are deeper)
+            cell.source = re.sub(
+                r"^( *)### BEGIN SOLUTION$", lambda m: f"{m[0]}\n{m[1]}import warnings\n"
+                f"{m[1]}warnings.warn('a warning from the learner', RuntimeWarning)", cell.source, count=1, flags=re.M)
     return nb
 
 
