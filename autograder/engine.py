@@ -314,7 +314,8 @@ def compare_arrays(got: Any, want: np.ndarray, case: Case) -> str | None:
         rtol=case.rtol, atol=case.atol, equal_nan=False,
     ):
         return None
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    with np.errstate(invalid="ignore"):  # inf - inf where both are -inf is NaN, and no reason to warn
+        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
     diff = np.where(np.isnan(diff), np.inf, diff)
     if np.any(np.isnan(got)) and not np.any(np.isnan(want)):
         where = tuple(int(i) for i in np.argwhere(np.isnan(got))[0])

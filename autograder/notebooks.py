@@ -11,6 +11,7 @@ import ast
 import inspect
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -191,8 +192,40 @@ def _body_edit(stub: ast.FunctionDef, reference, lines: list[str]) -> tuple[int,
     while start > 0 and ref_lines[start - 1].strip().startswith("#"):
         start -= 1
     body_src = textwrap.dedent("\n".join(ref_lines[start : ref_body[-1].end_lineno]))
+    helpers = _helper_import(reference, ref_tree)
+    if helpers:
+        body_src = f"{helpers}\n{body_src}"
     new = [f"{indent}### BEGIN SOLUTION"] + [f"{indent}{line}" if line else "" for line in body_src.split("\n")]
     return first, last, new + [f"{indent}### END SOLUTION"]
+
+
+def _helper_import(reference, tree: ast.FunctionDef) -> str | None:
+    """`from solutions.chNN_x import a, b`: the reference's own helpers and constants that its body uses.
+
+    A chapter's notebook defines the exercises and imports what earlier chapters export; a reference body may also
+    call its module's private helpers (`_check_room`) or constants (`PREFIX`), which the learner never sees. They are
+    imported inside the solution block, so the source notebook runs and the released one is unchanged.
+    """
+    function = inspect.unwrap(getattr(reference, "__func__", reference))
+    module_globals = getattr(function, "__globals__", {})
+    module_name = module_globals.get("__name__", "")
+    package = sys.modules.get(module_name.partition(".")[0])
+    if not module_name or package is None or module_name == package.__name__:
+        return None
+    exported = set(getattr(package, "__all__", ()))
+    body = [n for statement in tree.body for n in ast.walk(statement)]  # not the signature's annotations
+    local = {a.arg for a in ast.walk(tree.args) if isinstance(a, ast.arg)}
+    local |= {n.id for n in body if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    used = {n.id for n in body if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local - exported
+    names = []
+    for name in sorted(used):
+        if name not in module_globals or inspect.ismodule(module_globals[name]):
+            continue
+        value = module_globals[name]
+        origin = getattr(value, "__module__", None) if inspect.isclass(value) or callable(value) else module_name
+        if origin and origin.partition(".")[0] == package.__name__:
+            names.append(name)
+    return f"from {module_name} import {', '.join(names)}" if names else None
 
 
 def write_notebook(nb, path: Path) -> Path:

@@ -1,0 +1,660 @@
+"""Chapter 07 — load_gpt2_params and the PyTorch GPT2 module: cases and known mistakes.
+
+Every case builds its tiny checkpoint or state dict inside the probe, in the learner's process, from a small NumPy
+parameter tree (a few thousand numbers): nothing big travels with a case, and no network or real weights are needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import solutions
+
+from ..engine import Case, Exercise, Mistake, register
+
+PREFIX = "transformer."
+STD = 0.25  # weights large enough that GELU's erf/tanh gap and a missing attention scale show in the logits
+VISIBLE = {"n_vocab": 40, "n_ctx": 12, "n_embd": 16, "n_head": 2, "n_layer": 2}
+EXACT = {"atol": 0.0, "rtol": 0.0}
+LOGITS = {"atol": 2e-5, "rtol": 2e-5}  # float32; the closest known bug (erf GELU) moves these logits by > 1e-3
+
+
+def _hparams(rng: np.random.Generator, hidden: bool) -> dict:
+    if not hidden:
+        return dict(VISIBLE)
+    n_head = int(rng.integers(2, 5))
+    return {"n_vocab": int(rng.integers(24, 64)), "n_ctx": int(rng.integers(8, 17)),
+            "n_embd": n_head * int(rng.integers(2, 7)), "n_head": n_head, "n_layer": int(rng.integers(2, 4))}
+
+
+def _params(rng: np.random.Generator, hparams: dict) -> dict:
+    return solutions.init_params(hparams, seed=int(rng.integers(2**31)), std=STD)
+
+
+def _ids(rng: np.random.Generator, hparams: dict, *shape: int) -> np.ndarray:
+    return rng.integers(0, hparams["n_vocab"], size=shape).astype(np.int64)
+
+
+def _layout(hparams: dict):
+    """(Hugging Face name without prefix, path in the params tree) for every weight."""
+    from solutions.ch07_gpt2 import checkpoint_layout
+
+    return [(name, path) for name, path, _ in checkpoint_layout(hparams)]
+
+
+def _leaf(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+# --------------------------------------------------------------------------------------------------------------
+# load_gpt2_params
+# --------------------------------------------------------------------------------------------------------------
+def write_checkpoint(model_dir: Path, hparams: dict, params: dict, layout: str = "save_pretrained",
+                     drop: str | None = None) -> Path:
+    """A Hugging Face GPT-2 directory holding `params`.
+
+    layout "save_pretrained": what transformers 5 writes (every name with the `transformer.` prefix, no lm_head);
+    layout "published": the openai-community/gpt2 layout (no prefix, attn.bias / attn.masked_bias buffers, an
+    lm_head.weight equal to wte, and a config.json that also says n_ctx). `drop` leaves one tensor out.
+    """
+    from safetensors.numpy import load_file, save_file
+
+    solutions.save_gpt2_params(hparams, params, model_dir)
+    if layout == "published":
+        saved = load_file(model_dir / "model.safetensors")
+        tensors = {name.removeprefix(PREFIX): array for name, array in saved.items()}
+        n_ctx = hparams["n_ctx"]
+        for i in range(hparams["n_layer"]):
+            tensors[f"h.{i}.attn.bias"] = np.tril(np.ones((n_ctx, n_ctx), dtype=np.float32))[None, None]
+            tensors[f"h.{i}.attn.masked_bias"] = np.array(-1e4, dtype=np.float32)
+        tensors["lm_head.weight"] = tensors["wte.weight"].copy()
+        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
+        config = json.loads((model_dir / "config.json").read_text())
+        (model_dir / "config.json").write_text(json.dumps({**config, "n_ctx": n_ctx}, indent=2))
+    if drop is not None:
+        tensors = load_file(model_dir / "model.safetensors")
+        del tensors[drop]
+        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
+    return model_dir
+
+
+def probe_load(load_gpt2_params, hparams: dict, params: dict, layout: str = "save_pretrained",
+               drop: str | None = None):
+    """Write a tiny checkpoint in a temporary directory and load it with `load_gpt2_params` -> (hparams, params)."""
+    model_dir = Path(tempfile.mkdtemp(prefix="gpt2-checkpoint-"))
+    try:
+        write_checkpoint(model_dir, hparams, params, layout, drop)
+        return load_gpt2_params(str(model_dir))
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
+
+
+def load_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    hparams = _hparams(rng, hidden)
+    params = _params(rng, hparams)
+    layer = int(rng.integers(hparams["n_layer"])) if hidden else 1
+    missing = f"{PREFIX}h.{layer}.mlp.c_fc.bias"
+    return [
+        Case("a checkpoint written by save_pretrained (every name starts with `transformer.`)",
+             (hparams, params, "save_pretrained"), probe=probe_load, **EXACT,
+             hint="read config.json for the hyper-parameters and model.safetensors for the tensors, drop the "
+                  "`transformer.` prefix, and put each tensor at its place in the tree (see the docstring's table)."),
+        Case("the published openai-community/gpt2 layout: no prefix, attn.bias buffers, a tied lm_head.weight",
+             (hparams, params, "published"), probe=probe_load, **EXACT,
+             hint="the published checkpoint has no `transformer.` prefix and also holds h.N.attn.bias / "
+                  "masked_bias buffers and lm_head.weight: load the names you need and ignore those extras."),
+        Case(f"a checkpoint without {missing!r} must raise ValueError naming it",
+             (hparams, params, "save_pretrained", missing), probe=probe_load, raises=ValueError,
+             message=rf"h\.{layer}\.mlp\.c_fc\.bias",
+             hint="when a tensor is missing, raise ValueError with its name, e.g. "
+                  "raise ValueError(f\"model.safetensors has no tensor {name!r}\")."),
+    ]
+
+
+def _read(model_dir):
+    from safetensors.numpy import load_file
+
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    return config, load_file(Path(model_dir) / "model.safetensors")
+
+
+def _hparams_of(config: dict) -> dict:
+    return {"n_vocab": config["vocab_size"], "n_ctx": config["n_positions"], "n_embd": config["n_embd"],
+            "n_head": config["n_head"], "n_layer": config["n_layer"]}
+
+
+def _tree_of(hparams, lookup, transform=lambda name, a: a) -> dict:
+    """Build the params tree from `lookup(name) -> array` (a name without prefix)."""
+    params = {"blocks": [{} for _ in range(hparams["n_layer"])]}
+    for name, path in _layout(hparams):
+        node = params
+        for key in path[:-1]:
+            node = node[key] if isinstance(node, list) else node.setdefault(key, {})
+        node[path[-1]] = transform(name, lookup(name))
+    return params
+
+
+def _load_keyerror_when_missing(model_dir):
+    config, tensors = _read(model_dir)
+    tensors = {k.removeprefix(PREFIX): v for k, v in tensors.items()}
+    hparams = _hparams_of(config)
+    return hparams, _tree_of(hparams, lambda name: tensors[name])
+
+
+def _lookup(tensors: dict, name: str, error: type[Exception]):
+    if name not in tensors:
+        raise error(f"model.safetensors has no tensor {name!r}")
+    return tensors[name]
+
+
+def _load_no_prefix_strip(model_dir, error=KeyError):
+    config, tensors = _read(model_dir)
+    hparams = _hparams_of(config)
+    return hparams, _tree_of(hparams, lambda name: _lookup(tensors, name, error))
+
+
+def _load_always_prefix(model_dir, error=KeyError):
+    config, tensors = _read(model_dir)
+    hparams = _hparams_of(config)
+    return hparams, _tree_of(hparams, lambda name: _lookup(tensors, PREFIX + name, error))
+
+
+def _load_no_prefix_strip_value_error(model_dir):
+    return _load_no_prefix_strip(model_dir, ValueError)
+
+
+def _load_always_prefix_value_error(model_dir):
+    return _load_always_prefix(model_dir, ValueError)
+
+
+def _load_n_ctx(model_dir):
+    config, _ = _read(model_dir)
+    config["n_ctx"]  # a KeyError for transformers 5's config.json, which only says n_positions
+    return solutions.load_gpt2_params(model_dir)
+
+
+def _load_transposed(model_dir):
+    hparams, params = solutions.load_gpt2_params(model_dir)
+    for block in params["blocks"]:
+        for layer in (block["attn"]["c_attn"], block["attn"]["c_proj"], block["mlp"]["c_fc"], block["mlp"]["c_proj"]):
+            layer["w"] = layer["w"].T
+    return hparams, params
+
+
+def _load_hf_names(model_dir):
+    config, _ = _read(model_dir)
+    _, params = solutions.load_gpt2_params(model_dir)
+    return {k: config[k] for k in ("vocab_size", "n_positions", "n_embd", "n_head", "n_layer")}, params
+
+
+def _load_ln_weight_bias(model_dir):
+    hparams, params = solutions.load_gpt2_params(model_dir)
+    for ln in [params["ln_f"]] + [b[k] for b in params["blocks"] for k in ("ln_1", "ln_2")]:
+        ln["weight"], ln["bias"] = ln.pop("g"), ln.pop("b")
+    return hparams, params
+
+
+def _load_keeps_extras(model_dir):
+    """Walks the file's names instead of the expected ones, so buffers and lm_head land in the tree too."""
+    config, tensors = _read(model_dir)
+    hparams = _hparams_of(config)
+    params = {"blocks": [{} for _ in range(hparams["n_layer"])]}
+    rename = {"weight": "w", "bias": "b"}
+    for name, array in tensors.items():
+        parts = name.removeprefix(PREFIX).split(".")
+        if parts[0] == "h":
+            node = params["blocks"][int(parts[1])]
+            parts = parts[2:]
+        else:
+            node = params
+        if parts[-2:-1] in (["ln_1"], ["ln_2"], ["ln_f"]):
+            rename_last = {"weight": "g", "bias": "b"}[parts[-1]]
+        elif parts in (["wte", "weight"], ["wpe", "weight"]):
+            node[parts[0]] = array
+            continue
+        else:
+            rename_last = rename.get(parts[-1], parts[-1])
+        for key in parts[:-1]:
+            node = node.setdefault(key, {})
+        node[rename_last] = array
+    return hparams, params
+
+
+_NO_STRIP = ("save_pretrained writes every name with a `transformer.` prefix (transformer.h.0.ln_1.weight): strip "
+             "it with name.removeprefix('transformer.') so both layouts load.")
+_ALWAYS_PREFIX = ("the published checkpoint has no `transformer.` prefix (h.0.ln_1.weight, wte.weight): accept names "
+                  "with and without it — strip the prefix instead of adding it.")
+LOAD_MISTAKES = [
+    Mistake("a missing tensor escaped as a KeyError: look each name up yourself and raise ValueError naming the "
+            "missing tensor, so whoever loads a broken file reads which tensor is missing.",
+            _load_keyerror_when_missing),
+    Mistake(_NO_STRIP, _load_no_prefix_strip),
+    Mistake(_NO_STRIP, _load_no_prefix_strip_value_error),
+    Mistake(_ALWAYS_PREFIX, _load_always_prefix),
+    Mistake(_ALWAYS_PREFIX, _load_always_prefix_value_error),
+    Mistake("config.json from transformers 5 has no 'n_ctx' key: the context length is 'n_positions' (the "
+            "published config.json has both).", _load_n_ctx),
+    Mistake("h.N.attn.bias / attn.masked_bias (the causal-mask buffers older checkpoints carry) and lm_head.weight "
+            "(tied: a copy of wte) are not weights of our tree: look up the names you need instead of walking the "
+            "file's names.", _load_keeps_extras),
+    Mistake("don't transpose the weights: GPT-2's Conv1D stores them [in, out], exactly what linear(x, w, b) = "
+            "x @ w + b expects (only PyTorch's nn.Linear keeps [out, in]).", _load_transposed),
+    Mistake("return hparams with the course's names — n_vocab, n_ctx, n_embd, n_head, n_layer — translated from "
+            "config.json's vocab_size, n_positions, n_embd, n_head, n_layer.", _load_hf_names),
+    Mistake("a LayerNorm's weight and bias are g and b in our tree ({'g': ..., 'b': ...}), as layer_norm(x, g, b) "
+            "takes them.", _load_ln_weight_bias),
+]
+
+LOAD_GPT2_PARAMS = register(Exercise(
+    name="load_gpt2_params", chapter="07", points=3, hidden_points=1,
+    solution=lambda model_dir: solutions.load_gpt2_params(model_dir),  # imports torch only when used
+    make_cases=load_cases, mistakes=LOAD_MISTAKES,
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# GPT2, the PyTorch module
+# --------------------------------------------------------------------------------------------------------------
+def reference_state_dict(hparams: dict, params: dict) -> dict:
+    """Hugging Face GPT2LMHeadModel's state dict holding `params` (lm_head.weight is wte's tensor)."""
+    import torch
+
+    state = {PREFIX + name: torch.tensor(np.asarray(_leaf(params, path), dtype=np.float32))
+             for name, path in _layout(hparams)}
+    state["lm_head.weight"] = state[PREFIX + "wte.weight"]
+    return state
+
+
+def _one_thread(probe):
+    """Run a probe with one torch thread (on these tiny models a second thread only adds waiting: 100x slower on a
+    busy machine) and leave the caller's torch random state as it was (the probes seed it)."""
+
+    @functools.wraps(probe)
+    def wrapper(*args, **kwargs):
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                return probe(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
+
+
+def _build(GPT2, hparams: dict):
+    import torch
+
+    torch.manual_seed(0)  # the random initial weights are the same on every run
+    return GPT2(**{k: hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")})
+
+
+def _numpy(out):
+    import torch
+
+    return out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out
+
+
+@_one_thread
+def probe_state_dict(GPT2, hparams: dict) -> dict:
+    """Build GPT2(**hparams) -> {state_dict name: shape}."""
+    return {name: tuple(t.shape) for name, t in _build(GPT2, hparams).state_dict().items()}
+
+
+@_one_thread
+def probe_tied(GPT2, hparams: dict) -> bool | None:
+    """Is lm_head.weight the very tensor of transformer.wte.weight? (None when either name is missing)"""
+    state = _build(GPT2, hparams).state_dict(keep_vars=True)
+    head, wte = state.get("lm_head.weight"), state.get(PREFIX + "wte.weight")
+    return None if head is None or wte is None else head.data_ptr() == wte.data_ptr()
+
+
+@_one_thread
+def probe_logits(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> np.ndarray:
+    """GPT2(**hparams), load_state_dict(the reference state dict, strict=True), eval, logits for `ids`."""
+    import torch
+
+    model = _build(GPT2, hparams)
+    model.load_state_dict(reference_state_dict(hparams, params), strict=True)
+    model.eval()
+    with torch.no_grad():
+        return _numpy(model(torch.from_numpy(ids)))
+
+
+@_one_thread
+def probe_from_params(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> dict:
+    """GPT2.from_params(hparams, params): which weights don't hold the values of `params`, and the logits."""
+    import torch
+
+    torch.manual_seed(0)
+    model = GPT2.from_params(hparams, params)
+    state = model.state_dict()
+    wrong = []
+    for name, tensor in reference_state_dict(hparams, params).items():
+        got = state.get(name)
+        if got is None or tuple(got.shape) != tuple(tensor.shape) or not torch.equal(got.detach().cpu(), tensor):
+            wrong.append(name)
+    model.eval()
+    with torch.no_grad():
+        logits = _numpy(model(torch.from_numpy(ids)))
+    return {"weights that don't hold the values in params": wrong, "logits": logits}
+
+
+def _compare_state_dict(got, want, case) -> str | None:
+    if not isinstance(got, dict):
+        return f"expected a dict of names, got {type(got).__name__}"
+    missing, unexpected = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    if missing or unexpected:
+        lines = ["your state_dict's names differ from Hugging Face's GPT2LMHeadModel's:"]
+        if missing:
+            lines.append(f"missing ({len(missing)}): {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
+        if unexpected:
+            lines.append(f"unexpected ({len(unexpected)}): {', '.join(unexpected[:6])}"
+                         f"{' ...' if len(unexpected) > 6 else ''}")
+        return "\n".join(lines)
+    shapes = [f"{name}: expected {list(want[name])}, got {list(got[name])}" for name in want if got[name] != want[name]]
+    if shapes:
+        return "these tensors have the wrong shape:\n" + "\n".join(shapes[:6])
+    return None
+
+
+def _compare_from_params(got, want, case) -> str | None:
+    if not isinstance(got, dict):
+        return f"expected a dict, got {type(got).__name__}"
+    wrong = got["weights that don't hold the values in params"]
+    if wrong:
+        return (f"after from_params, {len(wrong)} weight(s) don't hold the values given in params: "
+                f"{', '.join(wrong[:6])}{' ...' if len(wrong) > 6 else ''}")
+    from ..engine import compare_values
+
+    problem = compare_values(got["logits"], want["logits"], case)
+    return f"logits: {problem}" if problem else None
+
+
+def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    hparams = _hparams(rng, hidden)
+    params = _params(rng, hparams)
+    n_ctx = hparams["n_ctx"]
+    n_seq = int(rng.integers(4, n_ctx)) if hidden else 7
+    return [
+        Case("GPT2(**hparams).state_dict(): names and shapes equal Hugging Face's GPT2LMHeadModel's",
+             (hparams,), probe=probe_state_dict, compare=_compare_state_dict,
+             hint="name the submodules as Hugging Face does: transformer.wte, transformer.wpe, transformer.h[i] "
+                  "with ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj, then transformer.ln_f and "
+                  "lm_head (see the table in the docstring)."),
+        Case("lm_head.weight and transformer.wte.weight are one tensor (the tied head)", (hparams,),
+             probe=probe_tied),
+        Case(f"logits for one sequence of {n_seq} tokens, after load_state_dict(reference, strict=True)",
+             (hparams, params, _ids(rng, hparams, n_seq)), probe=probe_logits, **LOGITS,
+             hint="compare your forward pass step by step with chapter 06's gpt2(): embeddings + positions, "
+                  "each block (pre-norm attention, then pre-norm MLP, each with its shortcut), ln_f, lm_head."),
+        Case(f"a batch of 2 sequences [2, {n_seq}] gives logits [2, {n_seq}, n_vocab]",
+             (hparams, params, _ids(rng, hparams, 2, n_seq)), probe=probe_logits, **LOGITS,
+             hint="accept ids of shape [n_seq] (-> [n_seq, n_vocab]) and [batch, n_seq] "
+                  "(-> [batch, n_seq, n_vocab]): add a batch axis to 1-D ids and remove it from the output."),
+        Case("a single token [1]", (hparams, params, _ids(rng, hparams, 1)), probe=probe_logits, **LOGITS),
+        Case(f"a full context: n_seq = n_ctx = {n_ctx}", (hparams, params, _ids(rng, hparams, n_ctx)),
+             probe=probe_logits, **LOGITS),
+        Case(f"{n_ctx + 1} tokens, one more than n_ctx, must raise ValueError",
+             (hparams, params, _ids(rng, hparams, n_ctx + 1)), probe=probe_logits, raises=ValueError,
+             message=r"n_ctx|context|long",
+             hint="check the length first: raise ValueError(f\"... longer than the context n_ctx={n_ctx}\") "
+                  "instead of letting the position embedding fail."),
+        Case("GPT2.from_params(hparams, params) holds every weight of params and gives the same logits",
+             (hparams, params, _ids(rng, hparams, n_seq)), probe=probe_from_params, compare=_compare_from_params,
+             **LOGITS,
+             hint="some weights kept their random initial values, so a name in your state dict did not match the "
+                  "model's and load_state_dict(..., strict=False) skipped it silently: load with strict=True, "
+                  "which names every missing or unexpected key."),
+    ]
+
+
+# Known mistakes: small variations of the reference module.
+def _reference():
+    from solutions import ch07_gpt2
+
+    return ch07_gpt2
+
+
+def _hparam_args(n_vocab, n_ctx, n_embd, n_head, n_layer):
+    return {"n_vocab": n_vocab, "n_ctx": n_ctx, "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer}
+
+
+def _variant(name: str, patch_init=None, attention=None, mlp=None, forward=None):
+    """A subclass of the reference GPT2 with a patched constructor, attention, MLP or forward pass."""
+    ref = _reference()
+
+    def __init__(self, n_vocab, n_ctx, n_embd, n_head, n_layer):
+        ref.GPT2.__init__(self, n_vocab, n_ctx, n_embd, n_head, n_layer)
+        for block in self.transformer.h:
+            if attention:
+                block.attn.forward = attention.__get__(block.attn)
+            if mlp:
+                block.mlp.forward = mlp.__get__(block.mlp)
+        if patch_init:
+            patch_init(self, _hparam_args(n_vocab, n_ctx, n_embd, n_head, n_layer))
+
+    body = {"__init__": __init__}
+    if forward:
+        body["forward"] = forward
+    return type(name, (ref.GPT2,), body)
+
+
+def _attention(order=(0, 1, 2), scale=True, causal=True, per_head=False):
+    def forward(self, x, cache=None, layer=0):
+        import torch
+        from torch.nn import functional as F
+
+        batch, n_seq, n_embd = x.shape
+        qkv = self.c_attn(x)
+        if per_head:  # [q_h | k_h | v_h] per head: the wrong reading of c_attn's columns
+            parts = qkv.view(batch, n_seq, self.n_head, 3 * n_embd // self.n_head).split(n_embd // self.n_head, -1)
+            q, k, v = (t.transpose(1, 2) for t in parts)
+        else:
+            parts = qkv.split(n_embd, dim=-1)
+            q, k, v = (parts[i].view(batch, n_seq, self.n_head, -1).transpose(1, 2) for i in order)
+        scores = q @ k.transpose(-1, -2)
+        if scale:
+            scores = scores / (q.shape[-1] ** 0.5)
+        if causal:
+            scores = scores.masked_fill(torch.ones(n_seq, n_seq, dtype=torch.bool).triu(1), float("-inf"))
+        out = F.softmax(scores, dim=-1) @ v
+        return self.c_proj(out.transpose(1, 2).reshape(batch, n_seq, n_embd))
+
+    return forward
+
+
+def _mlp_erf(self, x):
+    from torch.nn import functional as F
+
+    return self.c_proj(F.gelu(self.c_fc(x)))
+
+
+def _to_linear(model, hp):
+    from torch import nn
+
+    for block in model.transformer.h:
+        for parent, name in ((block.attn, "c_attn"), (block.attn, "c_proj"), (block.mlp, "c_fc"),
+                             (block.mlp, "c_proj")):
+            conv = getattr(parent, name)
+            n_in, n_out = conv.weight.shape
+            setattr(parent, name, nn.Linear(n_in, n_out))
+
+
+def _untie(model, hp):
+    from torch import nn
+
+    model.lm_head.weight = nn.Parameter(model.transformer.wte.weight.detach().clone())
+
+
+def _head_bias(model, hp):
+    from torch import nn
+
+    model.lm_head = nn.Linear(hp["n_embd"], hp["n_vocab"], bias=True)
+    model.lm_head.weight = model.transformer.wte.weight
+
+
+def _no_lm_head(model, hp):
+    del model.lm_head
+
+
+def _forward_without_lm_head(self, ids, cache=None):
+    squeeze = ids.dim() == 1
+    ids = ids[None] if squeeze else ids
+    x = self.transformer.wte(ids) + self.transformer.wpe(_positions(ids))
+    for block in self.transformer.h:
+        x = block(x)
+    logits = self.transformer.ln_f(x) @ self.transformer.wte.weight.T
+    return logits[0] if squeeze else logits
+
+
+def _positions(ids):
+    import torch
+
+    return torch.arange(ids.shape[-1])
+
+
+def _forward(positions=True, ln_f=True, check_length=True, squeeze_output=True):
+    def forward(self, ids, cache=None):
+        squeeze = ids.dim() == 1
+        ids = ids[None] if squeeze else ids
+        if check_length and ids.shape[-1] > self.hparams["n_ctx"]:
+            raise ValueError(f"sequence longer than the context n_ctx={self.hparams['n_ctx']}")
+        x = self.transformer.wte(ids)
+        if positions:
+            x = x + self.transformer.wpe(_positions(ids))
+        for block in self.transformer.h:
+            x = block(x)
+        if ln_f:
+            x = self.transformer.ln_f(x)
+        logits = self.lm_head(x)
+        return logits[0] if squeeze and squeeze_output else logits
+
+    return forward
+
+
+class _NoPrefix:
+    """wte, wpe, h and ln_f straight on the model: state_dict names without `transformer.`."""
+
+    def __new__(cls, n_vocab, n_ctx, n_embd, n_head, n_layer):
+        from torch import nn
+
+        ref = _reference()
+        model = nn.Module()
+        model.wte, model.wpe = nn.Embedding(n_vocab, n_embd), nn.Embedding(n_ctx, n_embd)
+        model.h = nn.ModuleList(ref.Block(n_embd, n_head) for _ in range(n_layer))
+        model.ln_f = nn.LayerNorm(n_embd)
+        model.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
+        model.lm_head.weight = model.wte.weight
+        return model
+
+
+def _from_params_strict_false_ln_names(cls, hparams, params):
+    """from_params that names LayerNorm parameters g/b (not weight/bias) and loads with strict=False."""
+    import torch
+
+    model = cls.from_hparams(hparams)
+    state = {}
+    for name, path in _layout(hparams):
+        if path[-1] in ("g", "b") and path[-2].startswith("ln_"):
+            name = name.rsplit(".", 1)[0] + "." + path[-1]
+        state[PREFIX + name] = torch.tensor(_leaf(params, path))
+    state["lm_head.weight"] = state[PREFIX + "wte.weight"]
+    model.load_state_dict(state, strict=False)
+    return model
+
+
+def _from_params_no_lm_head(cls, hparams, params):
+    import torch
+
+    model = cls.from_hparams(hparams)
+    model.load_state_dict({PREFIX + name: torch.tensor(_leaf(params, path)) for name, path in _layout(hparams)},
+                          strict=True)
+    return model
+
+
+def _with_from_params(name, from_params):
+    return type(name, (_reference().GPT2,), {"from_params": classmethod(from_params)})
+
+
+def _lazy(factory):
+    """A mistake impl built on first use, so importing the autograder does not import torch."""
+    cache = {}
+
+    def make(*args, **kwargs):
+        if "cls" not in cache:
+            cache["cls"] = factory()
+        return cache["cls"](*args, **kwargs)
+
+    def from_params(hparams, params):
+        if "cls" not in cache:
+            cache["cls"] = factory()
+        return cache["cls"].from_params(hparams, params)
+
+    make.from_params = from_params
+    return make
+
+
+_SPLIT = ("c_attn's output is [q | k | v], each n_embd wide, in that order: split it as q, k, v = "
+          "qkv.split(n_embd, dim=-1) before splitting heads.")
+GPT2_MISTAKES = [
+    # from_params first: any RuntimeError from load_state_dict gets the strict=True hint, whatever else is wrong.
+    Mistake("load_state_dict(strict=True) refused your state dict (its message lists the wrong names or shapes): "
+            "give each tensor the model's own name — `transformer.` + the checkpoint's name, and lm_head.weight for "
+            "the wte tensor — with the checkpoint's shape (Conv1D weights stay [in, out]).",
+            _lazy(lambda: _with_from_params("NoHeadKey", _from_params_no_lm_head))),
+    Mistake("some weights kept their random initial values, so a name in your state dict did not match the "
+            "model's and load_state_dict(..., strict=False) skipped it silently: load with strict=True, which names "
+            "every missing or unexpected key.",
+            _lazy(lambda: _with_from_params("StrictFalse", _from_params_strict_false_ln_names))),
+    Mistake("your c_attn/c_fc/c_proj weights are [out, in]: nn.Linear stores its weight transposed, but GPT-2's "
+            "checkpoint (Conv1D) stores [in, out] — use a Conv1D-style layer, x @ weight + bias, weight [in, out].",
+            _lazy(lambda: _variant("LinearGPT2", patch_init=_to_linear))),
+    Mistake("your names lack the `transformer.` prefix: put wte, wpe, h and ln_f inside a submodule called "
+            "`transformer` (lm_head stays outside), as Hugging Face's GPT2LMHeadModel does.", _lazy(lambda: _NoPrefix)),
+    Mistake("there is no lm_head.weight: Hugging Face's model has an lm_head (nn.Linear(n_embd, n_vocab, "
+            "bias=False)) whose weight is transformer.wte.weight — add it and tie it.",
+            _lazy(lambda: _variant("NoHead", patch_init=_no_lm_head, forward=_forward_without_lm_head))),
+    Mistake("GPT-2's lm_head has no bias: nn.Linear(n_embd, n_vocab, bias=False).",
+            _lazy(lambda: _variant("HeadBias", patch_init=_head_bias))),
+    Mistake("lm_head.weight is a tensor of its own: tie it to the token embedding (self.lm_head.weight = "
+            "self.transformer.wte.weight), so the model has one [n_vocab, n_embd] matrix, as GPT-2 does.",
+            _lazy(lambda: _variant("Untied", patch_init=_untie))),
+    *[Mistake(_SPLIT, _lazy(lambda order=order: _variant("SplitOrder", attention=_attention(order=order))))
+      for order in [(0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]],
+    Mistake("split c_attn's output into q, k, v first (it is [q | k | v], each n_embd wide), then each of them "
+            "into heads: its columns are not grouped head by head.",
+            _lazy(lambda: _variant("PerHead", attention=_attention(per_head=True)))),
+    Mistake("the attention scores must be divided by √d_head (d_head = n_embd / n_head) before the softmax.",
+            _lazy(lambda: _variant("NoScale", attention=_attention(scale=False)))),
+    Mistake("the attention is not causal: position i must not see positions after it (mask the scores above the "
+            "diagonal with -inf, or use is_causal=True).",
+            _lazy(lambda: _variant("NotCausal", attention=_attention(causal=False)))),
+    Mistake("GPT-2's GELU is the tanh approximation: F.gelu(x, approximate='tanh') (PyTorch's default is the erf "
+            "form).", _lazy(lambda: _variant("GeluErf", mlp=_mlp_erf))),
+    Mistake("the position embeddings are missing: x = wte(ids) + wpe(positions), positions 0 .. n_seq-1.",
+            _lazy(lambda: _variant("NoPositions", forward=_forward(positions=False)))),
+    Mistake("the final LayerNorm is missing: apply transformer.ln_f to the last block's output before lm_head.",
+            _lazy(lambda: _variant("NoLnF", forward=_forward(ln_f=False)))),
+    Mistake("for 1-D ids [n_seq] return logits [n_seq, n_vocab]: add a batch axis to 1-D ids and remove it from "
+            "the output ([batch, n_seq] ids give [batch, n_seq, n_vocab]).",
+            _lazy(lambda: _variant("AlwaysBatched", forward=_forward(squeeze_output=False)))),
+    Mistake("check the length first: raise ValueError naming n_ctx when there are more than n_ctx tokens, instead "
+            "of letting the position embedding fail with an IndexError.",
+            _lazy(lambda: _variant("NoLengthCheck", forward=_forward(check_length=False)))),
+]
+
+GPT2 = register(Exercise(
+    name="GPT2", chapter="07", points=5, hidden_points=2,
+    solution=_lazy(lambda: solutions.GPT2), make_cases=gpt2_cases, mistakes=GPT2_MISTAKES,
+))

@@ -1,0 +1,322 @@
+from . import Mutant
+
+
+def edit(source: str, *edits: tuple[str, str]) -> str:
+    """`source` with each (old, new) edit applied; every edit must change something."""
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+# Learners' correct versions, which the mutants below break in one place each. They import this chapter's other
+# exercises inside the function, so that a mutant put into a solved notebook leaves that notebook's functions alone.
+GENERATE = '''
+from solutions import gpt2
+
+
+def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=50256):
+    from solutions import greedy, sample_next  # inside: a notebook's own greedy and sample_next stay untouched
+    ids = [int(i) for i in ids]
+    n_ctx = params["wpe"].shape[0]
+    if len(ids) + n_new > n_ctx:
+        raise ValueError(f"{len(ids)} + {n_new} tokens do not fit in the context n_ctx={n_ctx}")
+    new = []
+    for _ in range(n_new):
+        logits = gpt2(ids + new, **params, n_head=n_head)
+        if rng is None:
+            token = greedy(logits)
+        else:
+            token = sample_next(logits, rng, temperature, top_k, top_p)
+        new.append(token)
+        if token == eos_id:
+            break
+    return new
+'''
+
+GENERATE_CACHED = '''
+def generate_cached(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None,
+                    eos_id=50256):
+    from solutions import gpt2_cached, greedy, sample_next
+    ids = [int(i) for i in ids]
+    n_ctx = params["wpe"].shape[0]
+    if len(ids) + n_new > n_ctx:
+        raise ValueError(f"{len(ids)} + {n_new} tokens do not fit in the context n_ctx={n_ctx}")
+    new = []
+    if n_new == 0:
+        return new
+    logits, cache = gpt2_cached(ids, params, n_head)
+    while True:
+        token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, top_k, top_p)
+        new.append(token)
+        if token == eos_id or len(new) == n_new:
+            return new
+        logits, cache = gpt2_cached([token], params, n_head, cache)
+'''
+
+GPT2_CACHED = '''
+from solutions import ffn, layer_norm, linear, merge_heads, softmax, split_heads
+
+
+def gpt2_cached(ids, params, n_head, cache=None):
+    wte, wpe = params["wte"], params["wpe"]
+    n_past = 0 if cache is None else cache[0][0].shape[1]
+    if n_past + len(ids) > len(wpe):
+        raise ValueError(f"{n_past} cached + {len(ids)} new tokens is longer than the context n_ctx={len(wpe)}")
+    x = wte[ids] + wpe[n_past:n_past + len(ids)]
+    new_cache = []
+    for i, block in enumerate(params["blocks"]):
+        h = layer_norm(x, **block["ln_1"])
+        q, k, v = np.split(linear(h, **block["attn"]["c_attn"]), 3, axis=-1)
+        q, k, v = split_heads(q, n_head), split_heads(k, n_head), split_heads(v, n_head)
+        if cache is not None:
+            k = np.concatenate([cache[i][0], k], axis=1)
+            v = np.concatenate([cache[i][1], v], axis=1)
+        new_cache.append((k, v))
+        n_new, n_total = q.shape[1], k.shape[1]
+        mask = np.triu(np.full((n_new, n_total), -1e10, dtype=x.dtype), k=n_total - n_new + 1)
+        att = softmax(q @ k.transpose(0, 2, 1) / math.sqrt(q.shape[-1]) + mask) @ v
+        x = x + linear(merge_heads(att), **block["attn"]["c_proj"])
+        x = x + ffn(layer_norm(x, **block["ln_2"]), **block["mlp"])
+    return layer_norm(x, **params["ln_f"]) @ wte.T, new_cache
+'''
+
+TOP_P = '''
+def top_p_filter(logits, p):
+    if not 0 <= p <= 1:
+        raise ValueError(f"top_p must lie in [0, 1], got {p}")
+    order = np.argsort(-logits, axis=-1)
+    sorted_logits = np.take_along_axis(logits, order, axis=-1)
+    probs = np.exp(sorted_logits - sorted_logits[..., :1])
+    probs = probs / probs.sum(axis=-1, keepdims=True)
+    cum = np.cumsum(probs, axis=-1)
+    keep_sorted = cum - probs < p
+    keep_sorted[..., 0] = True
+    keep = np.zeros_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    return np.where(keep, logits, -np.inf).astype(logits.dtype)
+'''
+
+TOP_K = '''
+def top_k_filter(logits, k):
+    if k < 1:
+        raise ValueError(f"top_k must be >= 1, got {k}")
+    k = min(k, logits.shape[-1])
+    kth = np.sort(logits, axis=-1)[..., -k, None]
+    return np.where(logits < kth, -np.inf, logits)
+'''
+
+SAMPLE = '''
+from solutions import softmax
+
+
+def sample_next(logits, rng, temperature=1.0, top_k=None, top_p=None):
+    from solutions import apply_temperature, greedy, top_k_filter, top_p_filter
+    logits = np.asarray(logits)
+    if logits.ndim == 2:
+        logits = logits[-1]
+    if temperature == 0:
+        return greedy(logits)
+    logits = apply_temperature(logits, temperature)
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    probs = softmax(logits.astype(np.float64))
+    return int(rng.choice(len(probs), p=probs))
+'''
+
+STOP = "        if token == eos_id:\n            break\n"
+CACHE_STEP = "        logits, cache = gpt2_cached([token], params, n_head, cache)"
+
+# The first mutant is the one the notebook tests put into an otherwise solved chapter: generate, which no other
+# exercise calls, written without this chapter's other exercises (a notebook importing those from `solutions` would
+# lose their points).
+MUTANTS = [
+    Mutant("generate", "returns the prompt with the new tokens", "return only the new tokens", '''
+from solutions import gpt2
+
+
+def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=50256):
+    seq = list(ids)
+    if len(seq) + n_new > len(params["wpe"]):
+        raise ValueError(f"too long for the context n_ctx={len(params['wpe'])}")
+    for _ in range(n_new):
+        z = gpt2(seq, **params, n_head=n_head)[-1]
+        if rng is None:
+            token = int(np.argmax(z))
+        else:
+            p = np.exp((z - z.max()) / temperature)
+            token = int(rng.choice(len(p), p=p / p.sum()))
+        seq.append(token)
+        if token == eos_id:
+            break
+    return seq
+'''),
+    Mutant("generate", "does not stop at <|endoftext|>", "must stop as soon as eos_id",
+           edit(GENERATE, (STOP, ""))),
+    Mutant("generate", "stops before emitting <|endoftext|>", "keep the end-of-text token",
+           edit(GENERATE, ("        new.append(token)\n" + STOP, "        if token == eos_id:\n            break\n"
+                                                                 "        new.append(token)\n"))),
+    Mutant("generate", "always greedy", "sample each token with sample_next",
+           edit(GENERATE, ("        if rng is None:\n            token = greedy(logits)\n        else:\n"
+                           "            token = sample_next(logits, rng, temperature, top_k, top_p)\n",
+                           "        token = greedy(logits)\n"))),
+    Mutant("generate", "next token from the first position", "LAST position's logits",
+           edit(GENERATE, ("token = greedy(logits)", "token = greedy(logits[0])"),
+                ("token = sample_next(logits, rng", "token = sample_next(logits[0], rng"))),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("greedy", "argmax of the flattened array", "without an axis looks at the flattened array", '''
+def greedy(logits):
+    return int(np.argmax(logits))
+'''),
+    Mutant("greedy", "argmax of the first position", "argmax of the first position", '''
+def greedy(logits):
+    if logits.ndim == 2:
+        logits = logits[0]
+    return int(logits.argmax())
+'''),
+    Mutant("greedy", "argmax over the wrong axis", "argmax over axis 0", '''
+def greedy(logits):
+    return np.argmax(logits, axis=0)
+'''),
+    Mutant("greedy", "argmin", "argmin gives the least likely token", '''
+def greedy(logits):
+    return int(np.argmin(np.atleast_2d(logits)[-1]))
+'''),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("apply_temperature", "multiplies", "multiplying sharpens", '''
+def apply_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    return logits * temperature
+'''),
+    Mutant("apply_temperature", "temperature after softmax", "before any softmax", '''
+def apply_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs = probs / probs.sum(axis=-1, keepdims=True)
+    return probs / temperature
+'''),
+    Mutant("apply_temperature", "no check of the temperature", "a temperature <= 0 has no meaning", '''
+def apply_temperature(logits, temperature):
+    return logits / temperature
+'''),
+    Mutant("apply_temperature", "divides in place", "changed the caller's array in place", '''
+def apply_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    logits /= temperature
+    return logits
+'''),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("top_k_filter", "keeps the k smallest", "kept the k SMALLEST", edit(
+        TOP_K, ("kth = np.sort(logits, axis=-1)[..., -k, None]", "kth = np.sort(logits, axis=-1)[..., k - 1, None]"),
+        ("np.where(logits < kth", "np.where(logits > kth"))),
+    Mutant("top_k_filter", "keeps k+1", "one token too many", edit(
+        TOP_K, ("k = min(k, logits.shape[-1])", "k = min(k + 1, logits.shape[-1])"))),
+    Mutant("top_k_filter", "keeps k-1", "one token too few", edit(TOP_K, ("logits < kth", "logits <= kth"))),
+    Mutant("top_k_filter", "exactly k indices, ties dropped", "keeps every tied logit", '''
+def top_k_filter(logits, k):
+    if k < 1:
+        raise ValueError(f"top_k must be >= 1, got {k}")
+    idx = np.argsort(logits, axis=-1)[..., -k:]
+    out = np.full_like(logits, -np.inf)
+    np.put_along_axis(out, idx, np.take_along_axis(logits, idx, axis=-1), axis=-1)
+    return out
+'''),
+    Mutant("top_k_filter", "removed tokens set to 0", "after the softmax), not 0",
+           edit(TOP_K, ("-np.inf, logits", "0.0, logits"))),
+    Mutant("top_k_filter", "k larger than the vocabulary", "use min(k, n_vocab)",
+           edit(TOP_K, ("    k = min(k, logits.shape[-1])\n", ""))),
+    Mutant("top_k_filter", "sorted along axis 0", "sorted along axis 0", '''
+def top_k_filter(logits, k):
+    if k < 1:
+        raise ValueError(f"top_k must be >= 1, got {k}")
+    kth = np.sort(logits, axis=0)[-min(k, len(logits))]
+    return np.where(logits < kth, -np.inf, logits)
+'''),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("top_p_filter", "drops the token that crosses p", "takes the total past p must stay",
+           edit(TOP_P, ("cum - probs < p", "cum <= p"))),
+    Mutant("top_p_filter", "drops the crossing token and may keep none", "takes the total past p must stay",
+           edit(TOP_P, ("cum - probs < p", "cum <= p"), ("    keep_sorted[..., 0] = True\n", ""))),
+    Mutant("top_p_filter", "keeps none for p=0", "always keep at least the most likely token",
+           edit(TOP_P, ("    keep_sorted[..., 0] = True\n", ""))),
+    Mutant("top_p_filter", "boundary: a set reaching p exactly is not enough", "reaches p exactly",
+           edit(TOP_P, ("cum - probs < p", "cum - probs <= p"))),
+    Mutant("top_p_filter", "cumulative sum of logits", "adds up probabilities, not logits",
+           edit(TOP_P, ("    cum = np.cumsum(probs, axis=-1)\n    keep_sorted = cum - probs < p\n",
+                        "    cum = np.cumsum(sorted_logits, axis=-1)\n    keep_sorted = cum - sorted_logits < p\n"))),
+    Mutant("top_p_filter", "keeps the least likely tokens", "kept the least likely tokens",
+           edit(TOP_P, ("order = np.argsort(-logits, axis=-1)", "order = np.argsort(logits, axis=-1)"),
+                ("probs = np.exp(sorted_logits - sorted_logits[..., :1])",
+                 "probs = np.exp(sorted_logits - sorted_logits.max(axis=-1, keepdims=True))"),
+                ("keep_sorted = cum - probs < p\n    keep_sorted[..., 0] = True",
+                 "keep_sorted = cum <= p\n    keep_sorted[..., 0] |= ~keep_sorted.any(axis=-1)"))),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("sample_next", "samples from the logits", "rng.choice needs probabilities",
+           edit(SAMPLE, ("    probs = softmax(logits.astype(np.float64))\n"
+                         "    return int(rng.choice(len(probs), p=probs))",
+                         "    return int(rng.choice(len(logits), p=logits))"))),
+    Mutant("sample_next", "temperature after the softmax", "the temperature has no effect",
+           edit(SAMPLE, ("    logits = apply_temperature(logits, temperature)\n", ""),
+                ("    probs = softmax(logits.astype(np.float64))\n",
+                 "    probs = softmax(logits.astype(np.float64)) / temperature\n    probs = probs / probs.sum()\n"))),
+    Mutant("sample_next", "temperature after the filters", "apply the temperature first",
+           edit(SAMPLE, ("    logits = apply_temperature(logits, temperature)\n", ""),
+                ("    probs = softmax(logits.astype(np.float64))\n",
+                 "    probs = softmax(apply_temperature(logits, temperature).astype(np.float64))\n"))),
+    Mutant("sample_next", "filters ignored", "top_k and top_p are ignored",
+           edit(SAMPLE, ("    if top_k is not None:\n        logits = top_k_filter(logits, top_k)\n"
+                         "    if top_p is not None:\n        logits = top_p_filter(logits, top_p)\n", ""))),
+    Mutant("sample_next", "first position", "sampled from the first position",
+           edit(SAMPLE, ("logits = logits[-1]", "logits = logits[0]"))),
+    Mutant("sample_next", "argmax instead of a draw", "not take the argmax",
+           edit(SAMPLE, ("return int(rng.choice(len(probs), p=probs))", "return int(np.argmax(probs))"))),
+    Mutant("sample_next", "another way to draw", "use rng.choice(len(probs), p=probs)",
+           edit(SAMPLE, ("return int(rng.choice(len(probs), p=probs))",
+                         "return int(rng.multinomial(1, probs).argmax())"))),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("gpt2_cached", "positions restart at 0", "positions must carry on",
+           edit(GPT2_CACHED, ("wpe[n_past:n_past + len(ids)]", "wpe[:len(ids)]"))),
+    Mutant("gpt2_cached", "cache not extended: keeps only the new positions", "holds only the new positions",
+           edit(GPT2_CACHED, ('''        if cache is not None:
+            k = np.concatenate([cache[i][0], k], axis=1)
+            v = np.concatenate([cache[i][1], v], axis=1)
+        new_cache.append((k, v))
+''', '''        new_cache.append((k, v))
+        if cache is not None:
+            k = np.concatenate([cache[i][0], k], axis=1)
+            v = np.concatenate([cache[i][1], v], axis=1)
+'''))),
+    Mutant("gpt2_cached", "cache not extended: returns the cache it was given", "the cache is not extended",
+           edit(GPT2_CACHED, ("return layer_norm(x, **params[\"ln_f\"]) @ wte.T, new_cache",
+                              "return layer_norm(x, **params[\"ln_f\"]) @ wte.T, cache if cache else new_cache"))),
+    Mutant("gpt2_cached", "square causal mask", "a square causal_mask(n_new) no longer fits",
+           edit(GPT2_CACHED, ("        mask = np.triu(np.full((n_new, n_total), -1e10, dtype=x.dtype), "
+                              "k=n_total - n_new + 1)\n",
+                              "        mask = causal_mask(n_new)\n"),
+                ("from solutions import ffn,", "from solutions import causal_mask, ffn,"))),
+    Mutant("gpt2_cached", "no mask", "must not see each other's future",
+           edit(GPT2_CACHED, (" + mask)", ")"))),
+    Mutant("gpt2_cached", "modifies the cache it is given", "you changed the cache you were given",
+           edit(GPT2_CACHED, ("    new_cache = []\n", "    new_cache = cache if cache is not None else []\n"),
+                ("        new_cache.append((k, v))\n",
+                 "        if cache is None:\n            new_cache.append((k, v))\n"
+                 "        else:\n            new_cache[i] = (k, v)\n"))),
+    Mutant("gpt2_cached", "concatenates along the heads axis", "not the heads axis",
+           edit(GPT2_CACHED, ("[cache[i][0], k], axis=1", "[cache[i][0], k], axis=0"),
+                ("[cache[i][1], v], axis=1", "[cache[i][1], v], axis=0"))),
+    # ---------------------------------------------------------------------------------------------------------
+    Mutant("generate_cached", "cache not extended", "a cache that is not updated",
+           edit(GENERATE_CACHED, (CACHE_STEP, "        logits, _ = gpt2_cached([token], params, n_head, cache)"))),
+    Mutant("generate_cached", "does not stop at <|endoftext|>", "must stop as soon as eos_id",
+           edit(GENERATE_CACHED, ("if token == eos_id or len(new) == n_new:", "if len(new) == n_new:"))),
+    Mutant("generate_cached", "returns the prompt with the new tokens", "return only the new tokens",
+           edit(GENERATE_CACHED, ("            return new\n", "            return ids + new\n"))),
+    Mutant("generate_cached", "always greedy", "sample each token with sample_next",
+           edit(GENERATE_CACHED, ("token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, "
+                                  "top_k, top_p)", "token = greedy(logits)"))),
+]
