@@ -208,13 +208,28 @@ def _isolate(scratch: Path, limits: Limits, uid: int | None) -> Path:
         if (libc.unshare(clone_newns | clone_newnet) == 0
                 and libc.mount(b"none", b"/", None, ms_rec | ms_private, None) == 0
                 and libc.mount(str(scratch).encode(), b"/mnt", None, ms_bind, None) == 0):
-            for path in ("/tmp", "/var/tmp", "/dev/shm"):
+            temps = ("/tmp", "/var/tmp", "/dev/shm")
+            # code that lives under a temp dir (a checkout in /tmp) must stay visible under the fresh tmpfs
+            here = Path(__file__).resolve().parent.parent
+            needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, here)}
+            keep = sorted(p for p in needed if any(p.startswith(t + "/") for t in temps)
+                          and not any(p != q and p.startswith(q + "/") for q in needed))
+            for i, path in enumerate(keep):
+                os.mkdir(f"/mnt/.keep{i}")
+                if libc.mount(path.encode(), f"/mnt/.keep{i}".encode(), None, ms_bind, None):
+                    raise OSError(ctypes.get_errno(), f"sandbox: cannot keep {path}")
+            for path in temps:
                 if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, b"size=256m,mode=1777"):
                     raise OSError(ctypes.get_errno(), f"sandbox: cannot mount a private {path}")
             os.mkdir("/tmp/work")
             if libc.mount(b"/mnt", b"/tmp/work", None, ms_move, None):
                 raise OSError(ctypes.get_errno(), "sandbox: cannot move the scratch directory to /tmp/work")
             scratch = Path("/tmp/work")
+            for i, path in enumerate(keep):
+                os.makedirs(path, exist_ok=True)
+                if libc.mount(f"/tmp/work/.keep{i}".encode(), path.encode(), None, ms_move, None):
+                    raise OSError(ctypes.get_errno(), f"sandbox: cannot put back {path}")
+                os.rmdir(f"/tmp/work/.keep{i}")
             _expose_to_everyone([sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parent.parent)], libc)
             os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch / ".matplotlib"))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
