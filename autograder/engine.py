@@ -12,7 +12,10 @@ Grading has two halves that may run in different processes:
 from __future__ import annotations
 
 import copy
+import importlib
+import math
 import os
+import sys
 import re
 import secrets
 import textwrap
@@ -38,10 +41,12 @@ class Case:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     raises: type[BaseException] | None = None  # the case expects this exception instead of a value
-    message: str | None = None  # with `raises`: a regex (case-insensitive) the error's message must match
+    message: str | Callable[[str], bool] | None = None  # with `raises`: a regex (case-insensitive) the error's
+    # message must match, or a predicate on the message
     atol: float = 1e-6
     rtol: float = 1e-6
     hint: str | None = None  # what a failure of this case most likely means, when no known mistake matches
+    hint_id: str | None = None  # the stable id of `hint` (default: derived from the hint's first words)
     oracle: Callable | None = None  # an independent implementation to compare with instead of the solution
     probe: Callable | None = None  # how to call: probe(fn, *args, **kwargs) -> data (default: fn(*args, **kwargs))
     compare: Callable | None = None  # compare(got, want, case) -> message or None, instead of the array comparison
@@ -50,10 +55,30 @@ class Case:
 
 @dataclass
 class Mistake:
-    """A plausible wrong implementation and the one sentence a teaching assistant would say about it."""
+    """A plausible wrong implementation and the one sentence a teaching assistant would say about it.
+
+    `id` is the mistake's stable name (default: the implementation's name without leading underscores): mutants
+    declare the id they must trigger, and results record it, so two mistakes with similar hints stay apart.
+    """
 
     hint: str
     impl: Callable
+    id: str = ""
+
+    def __post_init__(self):
+        self.explicit = bool(self.id)
+        self.id = self.id or getattr(self.impl, "__name__", "").strip("_")
+        if not self.explicit and not _ID.fullmatch(self.id):
+            self.id = slug(self.hint)  # a lambda or a factory's closure: named after its hint
+        if not _ID.fullmatch(self.id):
+            raise ValueError(f"a known mistake needs an id of lowercase words, got {self.id!r}")
+
+
+_ID = re.compile(r"[a-z0-9][a-z0-9_.:\-]*")
+
+
+def slug(text: str, words: int = 6) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:words]) or "mistake"
 
 
 @dataclass
@@ -79,18 +104,57 @@ class Exercise:
         return self._cache[key]
 
 
-REGISTRY: dict[str, Exercise] = {}
+REGISTRY: dict[str, Exercise] = {}  # filled as chapters' exercise modules are imported (see `exercise`)
 
 
 def register(exercise: Exercise) -> Exercise:
     if exercise.name in REGISTRY:
         raise ValueError(f"exercise {exercise.name!r} registered twice")
+    ids = [m.id for m in exercise.mistakes]
+    for m in exercise.mistakes:  # closures of one factory share a name: without an explicit id, use the hint's
+        if not m.explicit and ids.count(m.id) > 1:
+            m.id = slug(m.hint)
+    seen: dict[str, int] = {}
+    for m in exercise.mistakes:  # identical hints still collide: number them (an explicit id is better)
+        if not m.explicit:
+            seen[m.id] = seen.get(m.id, 0) + 1
+            m.id = m.id if seen[m.id] == 1 else f"{m.id}-{seen[m.id]}"
+    ids = [m.id for m in exercise.mistakes]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"exercise {exercise.name!r}: known mistakes with the same id {twice}")
     REGISTRY[exercise.name] = exercise
     return exercise
 
 
+def exercise(name: str) -> Exercise:
+    """The exercise called `name`, importing only its chapter's module (so a NumPy chapter never loads PyTorch)."""
+    if name not in REGISTRY:
+        import solutions
+
+        module = getattr(solutions, "_WHERE", {}).get(name)
+        if module and module.startswith("ch"):
+            importlib.import_module(f"autograder.exercises.{module}")
+    if name not in REGISTRY:
+        load_all()
+    if name not in REGISTRY:
+        raise KeyError(f"no exercise called {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
 def exercises_of(chapter: str) -> list[Exercise]:
+    """The exercises of chapter "NN", in the order they are declared."""
+    from .exercises import load_chapter
+
+    load_chapter(chapter)
     return [e for e in REGISTRY.values() if e.chapter == chapter]
+
+
+def load_all() -> dict[str, Exercise]:
+    from .exercises import load_all as _load_all
+
+    _load_all()
+    return REGISTRY
 
 
 def grading_seed() -> int:
@@ -129,12 +193,25 @@ def probe_case(fn: Callable, case: Case) -> Outcome:
             except Exception as exc:  # the learner's exception is data
                 outcome.error = (type(exc).__name__, str(exc)[:500])
                 frames = traceback.extract_tb(exc.__traceback__)
-                learner = [f for f in frames if "autograder" not in f.filename]
+                learner = [f for f in frames if _is_learner_frame(f.filename)]
                 if learner:
                     outcome.where = f"line {learner[-1].lineno}: {(learner[-1].line or '').strip()}"
     outcome.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5]
     outcome.mutated = [i for i, (a, b) in enumerate(zip(args, case.args)) if _changed(a, b)]
     return outcome
+
+
+_LIBRARY_DIRS = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+_COURSE_DIRS = tuple(os.path.realpath(os.path.join(os.path.dirname(__file__), "..", d)) + os.sep
+                     for d in ("autograder", "solutions"))
+
+
+def _is_learner_frame(filename: str) -> bool:
+    """A frame of the learner's own code: not the grader's, the reference's, Python's or a library's."""
+    if filename.startswith("<") and not filename.startswith(("<cell", "<mutant", "<ipython", "<string")):
+        return False  # <frozen ...>, <__array_function__ internals>
+    path = os.path.realpath(filename) if not filename.startswith("<") else filename
+    return not path.startswith(_LIBRARY_DIRS + _COURSE_DIRS) and "site-packages" not in path
 
 
 def _changed(after: Any, before: Any) -> bool:
@@ -153,6 +230,7 @@ class CaseResult:
     passed: bool
     detail: str = ""  # expected / got
     hint: str = ""
+    mistake: str = ""  # the stable id of the hint's source: a known mistake, a case's hint, or a generic one
 
 
 @dataclass
@@ -164,12 +242,22 @@ class Result:
     seed: int | None = None
 
     @property
+    def n_passed(self) -> int:
+        return sum(c.passed for c in self.cases)
+
+    @property
     def passed(self) -> bool:
         return bool(self.cases) and all(c.passed for c in self.cases)
 
     @property
-    def score(self) -> int:
-        return self.points if self.passed else 0
+    def score(self) -> float:
+        """Partial credit: the points in proportion to the cases passed (a stub passes none and scores 0)."""
+        return partial_score(self.points, self.n_passed, len(self.cases))
+
+    @property
+    def mistake(self) -> str:
+        """The id of what went wrong in the first failing case ("" when all passed or nothing is known)."""
+        return next((c.mistake for c in self.cases if not c.passed), "")
 
     @property
     def name(self) -> str:
@@ -177,20 +265,32 @@ class Result:
 
     def report(self) -> str:
         """A few lines for the learner: the verdict, and for the first failure what differs and why."""
-        n_ok = sum(c.passed for c in self.cases)
         what = "hidden cases" if self.hidden else "checks"
+        points = f"{_num(self.score)}/{self.points} points"
         if self.passed:
-            return f"✓ {self.name}: all {len(self.cases)} {what} passed — {self.points}/{self.points} points"
-        lines = [f"✗ {self.name}: {n_ok}/{len(self.cases)} {what} passed — 0/{self.points} points"]
+            return f"✓ {self.name}: all {len(self.cases)} {what} passed — {points}"
+        lines = [f"✗ {self.name}: {self.n_passed}/{len(self.cases)} {what} passed — {points}"]
         first = next(c for c in self.cases if not c.passed)
         lines.append(f"  failed: {first.label}")
         lines += [f"    {line}" for line in first.detail.splitlines()]
         if first.hint:
-            lines += textwrap.wrap(first.hint, width=100, initial_indent="  hint: ", subsequent_indent="        ")
+            lines += textwrap.wrap(first.hint, width=88, initial_indent="  hint: ", subsequent_indent="        ")
         others = [c.label for c in self.cases if not c.passed and c is not first]
         if others and first.hint != NOT_IMPLEMENTED:
             lines.append(f"  also failed: {'; '.join(others)}")
         return "\n".join(lines)
+
+
+def partial_score(points: int, n_passed: int, n_cases: int) -> float:
+    """points × n_passed / n_cases, rounded to hundredths (an int when whole)."""
+    if n_cases <= 0 or n_passed <= 0:
+        return 0
+    score = round(points * n_passed / n_cases, 2)
+    return int(score) if score == int(score) else score
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
 
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code, then run this cell again."
@@ -199,27 +299,48 @@ NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` wi
 MUTATED_INPUT = ("your function changed the caller's array in place (x -= ..., x[...] = ...): compute into a new "
                  "array instead (x = x - ...).")
 
+# ids of the hints that do not come from a known mistake
+NOT_IMPLEMENTED_ID, MUTATED_INPUT_ID, WARNED_ID = "not-implemented", "mutated-input", "warned"
+
 
 def judge(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], hidden: bool = False,
           seed: int | None = None) -> Result:
-    results = [judge_case(exercise, case, outcome) for case, outcome in zip(cases, outcomes, strict=True)]
+    """Compare every outcome with the reference; the first failing case also gets the likely mistake (the report
+    shows only that one, and finding it re-runs the known mistakes, which is the slow part)."""
+    results = []
+    for case, outcome in zip(cases, outcomes, strict=True):
+        first_failure = all(r.passed for r in results)
+        results.append(judge_case(exercise, case, outcome, diagnose=first_failure))
     points = exercise.hidden_points if hidden else exercise.points
     return Result(exercise.name, hidden, points, results, seed)
 
 
-def judge_case(exercise: Exercise, case: Case, got: Outcome) -> CaseResult:
+def judge_case(exercise: Exercise, case: Case, got: Outcome, diagnose: bool = True) -> CaseResult:
     want = expected(exercise, case)
     problem = _problem(case, got, want)
     if problem is None:
         return CaseResult(case.label, True)
     if got.error and got.error[0] == "NotImplementedError":
-        return CaseResult(case.label, False, "your function raised NotImplementedError", NOT_IMPLEMENTED)
+        return CaseResult(case.label, False, "your function raised NotImplementedError", NOT_IMPLEMENTED,
+                          NOT_IMPLEMENTED_ID)
     if got.mutated and not got.error:
-        return CaseResult(case.label, False, problem, MUTATED_INPUT)
-    hint = _known_mistake(exercise, case, got) or case.hint or ""
-    if got.warnings and not hint:
-        hint = f"your code warned {got.warnings[0]!r}: look for an overflow or a division by zero."
-    return CaseResult(case.label, False, problem, hint)
+        return CaseResult(case.label, False, problem, MUTATED_INPUT, MUTATED_INPUT_ID)
+    if not diagnose:
+        return CaseResult(case.label, False, problem)
+    mistake = _known_mistake(exercise, case, got)
+    if mistake is not None:
+        return CaseResult(case.label, False, problem, mistake.hint, mistake.id)
+    if case.hint:
+        return CaseResult(case.label, False, problem, case.hint, case_hint_id(case))
+    if got.warnings:
+        return CaseResult(case.label, False, problem, f"your code warned {got.warnings[0]!r}: look for an "
+                          "overflow or a division by zero.", WARNED_ID)
+    return CaseResult(case.label, False, problem)
+
+
+def case_hint_id(case: Case) -> str:
+    """The id of a case's own hint: `hint_id`, else `case:` and the hint's first words."""
+    return case.hint_id or "case:" + slug(case.hint)
 
 
 def expected(exercise: Exercise, case: Case) -> Outcome:
@@ -229,6 +350,15 @@ def expected(exercise: Exercise, case: Case) -> Outcome:
         memo = (exercise, probe_case(case.oracle or exercise.solution, case))
         case.__dict__["_expected"] = memo
     return memo[1]
+
+
+def mistake_outcome(exercise: Exercise, mistake: Mistake, case: Case) -> Outcome:
+    """What a known mistake gives on a case, computed once per case (cases are cached per seed)."""
+    memo = case.__dict__.setdefault("_mistakes", {})
+    key = (id(exercise), mistake.id)
+    if key not in memo:
+        memo[key] = probe_case(mistake.impl, case)
+    return memo[key]
 
 
 def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
@@ -255,7 +385,13 @@ def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
 
 
 def _says_what_is_wrong(case: Case, outcome: Outcome) -> bool:
-    return not case.message or bool(re.search(case.message, outcome.error[1], re.IGNORECASE))
+    """Whether an error's message says what the case requires: `case.message` is a regex (searched,
+    case-insensitive) or a predicate on the message."""
+    if not case.message:
+        return True
+    if callable(case.message):
+        return bool(case.message(outcome.error[1]))
+    return bool(re.search(case.message, outcome.error[1], re.IGNORECASE))
 
 
 def _is_subclass_name(name: str, cls: type) -> bool:
@@ -304,34 +440,42 @@ def compare_arrays(got: Any, want: np.ndarray, case: Case) -> str | None:
     if got.dtype.kind not in "fcbiu":
         return f"expected numbers, got an array of dtype {got.dtype}"
     if want.dtype.kind in "biu":
-        if np.array_equal(got, want):
-            return None
-        bad = np.argwhere(got != want)
-        idx = tuple(int(i) for i in bad[0]) if bad.size else ()
-        return f"expected {_fmt(want)}\ngot      {_fmt(got)}\n{len(bad)} entries differ, first at {list(idx)}"
-    if np.array_equal(np.isinf(got) & (got < 0), np.isinf(want) & (want < 0)) and np.allclose(
-        np.where(np.isneginf(want), 0, got), np.where(np.isneginf(want), 0, want),
-        rtol=case.rtol, atol=case.atol, equal_nan=False,
-    ):
-        return None
-    with np.errstate(invalid="ignore"):  # inf - inf where both are -inf is NaN, and no reason to warn
-        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-    diff = np.where(np.isnan(diff), np.inf, diff)
-    if np.any(np.isnan(got)) and not np.any(np.isnan(want)):
-        where = tuple(int(i) for i in np.argwhere(np.isnan(got))[0])
-        msg = f"your output has NaN (first at {list(where)}); the expected output has none"
+        bad = got != want
     else:
-        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
-        msg = (f"max |difference| {float(np.max(diff)):.3g} at {list(where)} "
-               f"(tolerance {case.atol:g} + {case.rtol:g}·|expected|)")
-    row = where[:-1]  # show the row (last axis) where the worst difference is
+        with np.errstate(invalid="ignore", over="ignore"):
+            close = np.isclose(got, want, rtol=case.rtol, atol=case.atol, equal_nan=False)
+        # -inf (a masked logit) must stay exactly -inf; elsewhere the tolerance applies
+        bad = np.where(np.isneginf(want), ~np.isneginf(got), ~close)
+    if not np.any(bad):
+        return None
+    return describe_difference(got, want, bad, case)
+
+
+def describe_difference(got: np.ndarray, want: np.ndarray, bad: np.ndarray, case: Case) -> str:
+    """The row holding the first wrong entry, printed at a precision that shows the difference, and that entry."""
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    n_bad = int(np.count_nonzero(bad))
+    g, w = got[first], want[first]
+    if want.dtype.kind in "biu":
+        where = f"{n_bad} of {want.size} entries differ; the first at {list(first)}: expected {w!r}, got {g!r}"
+        precision = 4
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = abs(float(g) - float(w))
+        tolerance = case.atol + case.rtol * abs(float(w))
+        where = (f"{n_bad} of {want.size} entries differ; the first at {list(first)}: expected {float(w):.9g}, "
+                 f"got {float(g):.9g} (|difference| {diff:.3g} > tolerance {tolerance:.3g})")
+        if np.isnan(g) and not np.isnan(w):
+            where = f"your output has NaN (first at {list(first)}; {n_bad} entries); the expected output has none"
+        precision = 4 if not math.isfinite(diff) or diff <= 0 else int(min(12, max(4, 1 - math.log10(diff))))
+    row = first[:-1]  # show the row (last axis) holding the first wrong entry
     label = f"[{', '.join(map(str, row))}, :]" if row else ""
-    return f"expected{label} {_fmt(want[row])}\ngot{label}      {_fmt(got[row])}\n{msg}"
+    return (f"expected{label} {_fmt(want[row], precision)}\ngot{label}      {_fmt(got[row], precision)}\n{where}")
 
 
-def _fmt(a: np.ndarray) -> str:
-    return np.array2string(np.asarray(a), precision=4, threshold=8, edgeitems=2, max_line_width=100).replace(
-        "\n", " ")
+def _fmt(a: np.ndarray, precision: int = 4) -> str:
+    return np.array2string(np.asarray(a), precision=precision, threshold=8, edgeitems=2,
+                           max_line_width=100).replace("\n", " ")
 
 
 def _describe(value: Any) -> str:
@@ -341,34 +485,89 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:80]}"
 
 
-def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> str | None:
-    """The hint of the first known mistake that gives the same outcome as the learner on this case.
+def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | None:
+    """The first known mistake that gives the same outcome as the learner on this case.
 
     When the learner's function raised, a mistake raising the same exception with the same message wins over the
     first one that merely raises the same type (KeyError('n_ctx') and KeyError('wte.weight') are different bugs).
     """
     same_type = None
     for mistake in exercise.mistakes:
-        theirs = probe_case(mistake.impl, case)
+        theirs = mistake_outcome(exercise, mistake, case)
         if theirs.error or got.error:
             if theirs.error and got.error and theirs.error[0] == got.error[0] \
                     and _says_what_is_wrong(case, theirs) == _says_what_is_wrong(case, got):
                 if theirs.error[1] == got.error[1]:
-                    return mistake.hint
-                same_type = same_type or mistake.hint
+                    return mistake
+                same_type = same_type or mistake
             continue
         if _problem(case, got, theirs) is None:
-            return mistake.hint
+            return mistake
     return same_type
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Cascades: a learner's exercise that calls a sibling exercise of theirs which is wrong
+# --------------------------------------------------------------------------------------------------------------
+def names_called(fn: Any, candidates: list[str]) -> list[str]:
+    """Which of `candidates` (the chapter's other exercises) the code of `fn` refers to by name: a function's
+    code and the code objects nested in it, or every method of a class. Runs where the learner's code lives."""
+    codes, seen, names = [], set(), set()
+    if isinstance(fn, type):
+        for value in vars(fn).values():
+            value = getattr(value, "__func__", value)
+            if hasattr(value, "__code__"):
+                codes.append(value.__code__)
+    elif hasattr(fn, "__code__"):
+        codes.append(fn.__code__)
+    while codes and len(seen) < 1000:
+        code = codes.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        names.update(n for n in code.co_names if isinstance(n, str))
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return [name for name in candidates if name in names]
+
+
+def fix_first_hint(helper: str, name: str) -> str:
+    return (f"fix {helper} first: your {name} calls your {helper}, whose check fails — "
+            f"this exercise cannot pass until {helper} does.")
+
+
+def cascade(results: dict[str, Result], called: dict[str, list[str]], failing: set[str] | None = None) -> None:
+    """Trusted side: a failing exercise whose code calls a sibling exercise that fails its own check gets the hint
+    "fix <sibling> first" (with the id `fix-first:<sibling>`) on its first failing case, instead of a guess.
+    `failing` defaults to the exercises of `results` whose visible check failed."""
+    if failing is None:
+        failing = {r.exercise for r in results.values() if not r.hidden and not r.passed}
+    for result in results.values():
+        first = next((c for c in result.cases if not c.passed), None)
+        if first is None or first.mistake == NOT_IMPLEMENTED_ID:
+            continue
+        broken = [h for h in called.get(result.exercise, []) if h in failing and h != result.exercise]
+        if broken:
+            first.hint, first.mistake = fix_first_hint(broken[0], result.exercise), f"fix-first:{broken[0]}"
 
 
 # --------------------------------------------------------------------------------------------------------------
 # In one process: the notebook's check cells
 # --------------------------------------------------------------------------------------------------------------
-def grade_function(name: str, fn: Callable, hidden: bool = False, seed: int | None = None) -> Result:
-    exercise = REGISTRY[name]
+def grade_function(name: str, fn: Callable, hidden: bool = False, seed: int | None = None,
+                   siblings: bool = True) -> Result:
+    """Grade `fn` as exercise `name`. With `siblings`, a failure is traced to a sibling exercise the function calls
+    (found in the function's own globals, i.e. the learner's notebook) when that sibling fails its visible check."""
+    ex = exercise(name)
     if hidden and seed is None:
         seed = grading_seed()
-    cases = exercise.cases(hidden=hidden, seed=seed)
+    cases = ex.cases(hidden=hidden, seed=seed)
     outcomes = [probe_case(fn, case) for case in cases]
-    return judge(exercise, cases, outcomes, hidden=hidden, seed=seed if hidden else None)
+    result = judge(ex, cases, outcomes, hidden=hidden, seed=seed if hidden else None)
+    if siblings and not result.passed:
+        others = [e.name for e in exercises_of(ex.chapter) if e.name != name]
+        scope = getattr(fn, "__globals__", None) or getattr(sys.modules.get(getattr(fn, "__module__", "")),
+                                                            "__dict__", {})
+        called = [h for h in names_called(fn, others) if callable(scope.get(h))]
+        failing = {h for h in called if not grade_function(h, scope[h], siblings=False).passed}
+        cascade({name: result}, {name: called}, failing)
+    return result

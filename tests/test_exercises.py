@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 import solutions
-from autograder import REGISTRY, CheckFailed, check
-from autograder.engine import NOT_IMPLEMENTED, grade_function
+from autograder import REGISTRY, CheckFailed, check, load_all
+from autograder.engine import NOT_IMPLEMENTED, NOT_IMPLEMENTED_ID, grade_function
 from autograder.notebooks import cell_role, chapter_path, read_notebook
 from tests.mutants import all_mutants, load, says
 
+load_all()
 MUTANTS = all_mutants()
 SEEDS = [0, 1, 2]
 
@@ -42,26 +43,29 @@ def test_stub_scores_zero(name):
         result = grade_function(name, stub, hidden=hidden, seed=0)
         assert result.score == 0
         assert not any(c.passed for c in result.cases), "a stub must pass no case at all"
+        assert result.mistake == NOT_IMPLEMENTED_ID
         assert says(result.report(), NOT_IMPLEMENTED)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[f"{m.exercise}: {m.name}" for m in MUTANTS])
 def test_mutant_rejected_with_its_hint(mutant):
     fn = load(mutant)
-    with pytest.raises(CheckFailed) as failure:
+    with pytest.raises(CheckFailed):
         check(mutant.exercise, fn)
-    assert says(str(failure.value), mutant.hint), f"expected the hint {mutant.hint!r}, got:\n{failure.value}"
+    result = grade_function(mutant.exercise, fn)
+    assert result.mistake == mutant.mistake, f"expected the mistake {mutant.mistake!r}, got:\n{result.report()}"
+    assert result.score < result.points
     for seed in SEEDS:  # the hidden cases, drawn at grading time, reject it too
         result = grade_function(mutant.exercise, fn, hidden=True, seed=seed)
         assert not result.passed
-        assert says(result.report(), mutant.hint), result.report()
+        assert result.mistake == mutant.mistake, f"seed {seed}: expected {mutant.mistake!r}:\n{result.report()}"
 
 
 def test_every_known_mistake_is_proven_by_a_mutant():
-    hints = {m.hint for m in MUTANTS}
+    reached = {(m.exercise, m.mistake) for m in MUTANTS}
     for exercise in REGISTRY.values():
         for mistake in exercise.mistakes:
-            assert any(h in mistake.hint for h in hints), f"{exercise.name}: no mutant reaches {mistake.hint!r}"
+            assert (exercise.name, mistake.id) in reached, f"{exercise.name}: no mutant names {mistake.id!r}"
 
 
 def test_every_exercise_has_mutants_and_points():

@@ -4,7 +4,17 @@ import importlib
 import pkgutil
 
 
+def _modules() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name.startswith("ch"))
+
+
+def load_chapter(chapter: str) -> None:
+    """Import the exercise module(s) of chapter "NN" only."""
+    for name in _modules():
+        if name.startswith(f"ch{chapter}_"):
+            importlib.import_module(f"{__name__}.{name}")
+
+
 def load_all() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("ch"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    for name in _modules():
+        importlib.import_module(f"{__name__}.{name}")

@@ -6,13 +6,13 @@ here, the sub-layer `fn`) from plain data, and return plain data (NumPy arrays, 
 """
 
 import math
-import re
 
 import numpy as np
 
 import solutions
 
 from ..engine import Case, Exercise, Mistake, compare_values, register
+from ..probes import probe_deep_mlp, probe_layer_gradients, probe_pre_norm, probe_residual
 
 NAMES_SHAPES = "a ValueError whose message names both shapes"
 HIDES_SHAPES = "a ValueError whose message does not name both shapes"
@@ -23,14 +23,6 @@ LAYOUT = ("self.layers = nn.ModuleList of nn.Sequential(nn.Linear(d_i, d_{i+1}),
 # --------------------------------------------------------------------------------------------------------------
 # Shared by the probes: a shape error, as data
 # --------------------------------------------------------------------------------------------------------------
-def _shape_error(exc: ValueError, shape_a: tuple, shape_b: tuple) -> dict:
-    """A ValueError about two shapes, as data: does its message name the sizes in which they differ?"""
-    differing = {a for a, b in zip(shape_a, shape_b) if a != b} | {b for a, b in zip(shape_a, shape_b) if a != b}
-    numbers = {int(n) for n in re.findall(r"\d+", str(exc))}
-    return {"error": "ValueError", "verdict": NAMES_SHAPES if differing <= numbers else HIDES_SHAPES,
-            "message": str(exc)[:300]}
-
-
 def _compare_output(got, want, case) -> str | None:
     """Compare an output that is either an array or a shape error (see _shape_error)."""
     if isinstance(want, dict):  # a ValueError is expected
@@ -58,32 +50,6 @@ def _mlp_weights(rng, layer_sizes) -> dict:
             np.float32)
         weights[f"layers.{i}.0.bias"] = (0.5 * rng.standard_normal(d_out)).astype(np.float32)
     return weights
-
-
-def _parameters(model) -> list:
-    return sorted((name, tuple(int(n) for n in p.shape)) for name, p in model.named_parameters())
-
-
-def probe_deep_mlp(cls, layer_sizes, use_shortcut, weights, x) -> dict:
-    """Build cls(layer_sizes, use_shortcut) (torch seed 0), copy in `weights`, run it on x.
-
-    -> {"parameters": [(name, shape)], "output": array | shape error}
-    """
-    import torch
-
-    torch.manual_seed(0)
-    try:
-        model = cls(list(layer_sizes), use_shortcut)
-        parameters = _parameters(model)
-        if parameters != sorted((k, tuple(v.shape)) for k, v in weights.items()):
-            return {"parameters": parameters, "output": None}
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-        with torch.no_grad():
-            out = model(torch.from_numpy(x))
-    except ValueError as exc:
-        widths = next(((a, b) for a, b in zip(layer_sizes, layer_sizes[1:]) if a != b), ())
-        return {"parameters": None, "output": _shape_error(exc, (x.shape[0], *widths[:1]), (x.shape[0], *widths[1:]))}
-    return {"parameters": parameters, "output": out.detach().numpy() if isinstance(out, torch.Tensor) else out}
 
 
 def _compare_model(got, want, case) -> str | None:
@@ -251,19 +217,6 @@ DEEP_MLP = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # layer_gradients
 # --------------------------------------------------------------------------------------------------------------
-def probe_layer_gradients(fn, layer_sizes, use_shortcut, weights, runs) -> list:
-    """One reference DeepMLP with `weights`; fn(model, x, target) for each (x, target) in runs, on the same model.
-
-    -> [array of per-layer values] per run
-    """
-    import torch
-
-    model = solutions.DeepMLP(list(layer_sizes), use_shortcut)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-    return [np.array([float(g) for g in fn(model, torch.from_numpy(x), torch.from_numpy(target))])
-            for x, target in runs]
-
-
 def layer_gradients_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     if hidden:
         d, depth, batch = int(rng.integers(4, 9)), int(rng.integers(3, 6)), int(rng.integers(10, 14))
@@ -328,9 +281,9 @@ LAYER_GRADIENTS_MISTAKES = [
     Mistake("take the mean of |grad| (grad.abs().mean()), not the sum: the sum grows with the layer's size.",
             lambda m, x, t: _grads(m, x, t, stat="sum_abs")),
     Mistake("take the absolute value before averaging, grad.abs().mean(): positive and negative entries "
-            "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="mean")),
+            "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="mean"), id="plain-mean"),
     Mistake("take the absolute value before averaging, grad.abs().mean(): positive and negative entries "
-            "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="abs_mean")),
+            "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="abs_mean"), id="abs-of-mean"),
     Mistake("the loss is the mean squared error, F.mse_loss(output, target) (the mean, not the sum).",
             lambda m, x, t: _grads(m, x, t, reduction="sum")),
     Mistake("list the layers from the first (nearest the input) to the last.",
@@ -346,30 +299,6 @@ LAYER_GRADIENTS = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # residual and pre_norm: the learner's function gets a sub-layer `fn` built here
 # --------------------------------------------------------------------------------------------------------------
-def _sublayer(w, kind):
-    """A fixed sub-layer: "map" keeps the rows, x [..., n, d] -> [..., n, w.shape[1]]; "pool" averages them,
-    -> [..., 1, w.shape[1]]."""
-    if kind == "pool":
-        return lambda h: np.tanh(h.mean(axis=-2, keepdims=True) @ w)
-    return lambda h: np.tanh(h @ w)
-
-
-def probe_residual(fn, x, w, kind="map"):
-    sub = _sublayer(w, kind)
-    try:
-        return fn(x, sub)
-    except ValueError as exc:
-        return _shape_error(exc, x.shape, sub(x).shape)
-
-
-def probe_pre_norm(fn, x, ln, w, kind="map"):
-    sub = _sublayer(w, kind)
-    try:
-        return fn(x, ln, sub)
-    except ValueError as exc:
-        return _shape_error(exc, x.shape, sub(x).shape)
-
-
 def _sublayer_cases(rng, hidden, probe, with_ln):
     n_seq, n_embd = (int(rng.integers(3, 7)), int(rng.integers(5, 11))) if hidden else (4, 8)
 

@@ -1,7 +1,7 @@
 """Plausible wrong implementations, written as a learner would write them, one module per chapter.
 
 Each chapter module has `MUTANTS: list[Mutant]`. The tests prove that the check of `exercise` rejects every mutant
-with a message containing `hint` (a distinctive part of the hint the learner should see).
+and names the known mistake `mistake` (its stable id) on the first failing case, visible and hidden alike.
 """
 
 import importlib
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Mutant:
     exercise: str  # the exercise (function) name
     name: str  # what is wrong, in a few words (the test id)
-    hint: str  # part of the hint the check must give
+    mistake: str  # the id of the known mistake the check must name (a Mistake's id, a case's hint_id, ...)
     source: str  # the learner's cell: defines `exercise`
 
 

@@ -2,7 +2,7 @@ from . import Mutant
 
 MUTANTS = [
     # ---------------------------------------------------------------------------------------- bpe_encode_piece
-    Mutant("bpe_encode_piece", "merges the first mergeable pair (left to right)", "the first (leftmost) pair", '''
+    Mutant("bpe_encode_piece", "merges the first mergeable pair (left to right)", "left_to_right", '''
 def bpe_encode_piece(piece, ranks):
     parts = [bytes([b]) for b in piece]
     merged = True
@@ -15,7 +15,7 @@ def bpe_encode_piece(piece, ranks):
                 break
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "merges the most frequent pair", "most frequent pair", '''
+    Mutant("bpe_encode_piece", "merges the most frequent pair", "most_frequent", '''
 from collections import Counter
 
 def bpe_encode_piece(piece, ranks):
@@ -39,7 +39,7 @@ def bpe_encode_piece(piece, ranks):
         tokens = out
     return [ranks[t] for t in tokens]
 '''),
-    Mutant("bpe_encode_piece", "merges the highest rank first", "highest rank", '''
+    Mutant("bpe_encode_piece", "merges the highest rank first", "highest_rank", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     while True:
@@ -50,7 +50,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "works on str characters", "characters of the decoded text", '''
+    Mutant("bpe_encode_piece", "works on str characters", "characters", '''
 def bpe_encode_piece(piece, ranks):
     parts = [ch.encode("utf-8") for ch in piece.decode("utf-8")]
     while len(parts) > 1:
@@ -65,7 +65,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "str keys (never encodes)", "looked up str in ranks", '''
+    Mutant("bpe_encode_piece", "str keys (never encodes)", "str_keys", '''
 def bpe_encode_piece(piece, ranks):
     parts = list(piece.decode())
     while len(parts) > 1:
@@ -76,7 +76,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "iterates over bytes (ints)", "iterating over a bytes object gives ints", '''
+    Mutant("bpe_encode_piece", "iterates over bytes (ints)", "ints", '''
 def bpe_encode_piece(piece, ranks):
     parts = list(piece)
     while len(parts) > 1:
@@ -87,7 +87,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "stops after one merge", "one merge and stopped", '''
+    Mutant("bpe_encode_piece", "stops after one merge", "one_merge", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     best_rank, best_i = None, None
@@ -99,7 +99,7 @@ def bpe_encode_piece(piece, ranks):
         parts[best_i:best_i + 2] = [parts[best_i] + parts[best_i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "returns bytes instead of ids", "return their ids", '''
+    Mutant("bpe_encode_piece", "returns bytes instead of ids", "returns_bytes", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     while len(parts) > 1:
@@ -109,7 +109,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return parts
 '''),
-    Mutant("bpe_encode_piece", "looks up the pair as a tuple", "nothing was ever merged", '''
+    Mutant("bpe_encode_piece", "looks up the pair as a tuple", "no_merges", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     while len(parts) > 1:
@@ -122,7 +122,7 @@ def bpe_encode_piece(piece, ranks):
         parts[i:i + 2] = [parts[i] + parts[i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "stops when the best pair is at position 0", "0 is falsy", '''
+    Mutant("bpe_encode_piece", "stops when the best pair is at position 0", "stops_at_position_0", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     while True:
@@ -136,7 +136,7 @@ def bpe_encode_piece(piece, ranks):
         parts[best_i:best_i + 2] = [parts[best_i] + parts[best_i + 1]]
     return [ranks[p] for p in parts]
 '''),
-    Mutant("bpe_encode_piece", "one pass over the original pairs", "pairs created by a merge were never considered", '''
+    Mutant("bpe_encode_piece", "one pass over the original pairs", "initial_pairs_only", '''
 def bpe_encode_piece(piece, ranks):
     parts = [piece[i:i + 1] for i in range(len(piece))]
     pairs = sorted({a + b for a, b in zip(parts, parts[1:]) if a + b in ranks}, key=ranks.get)
@@ -149,7 +149,7 @@ def bpe_encode_piece(piece, ranks):
     return [ranks[p] for p in parts]
 '''),
     # --------------------------------------------------------------------------------------------------- embed
-    Mutant("embed", "positions start at 1", "positions start at 0", '''
+    Mutant("embed", "positions start at 1", "positions_from_1", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -159,7 +159,7 @@ def embed(ids, wte, wpe):
     positions = np.arange(1, len(ids) + 1)
     return wte[ids] + wpe[positions]
 '''),
-    Mutant("embed", "wpe[ids] instead of wpe[:n]", "not wpe[ids]", '''
+    Mutant("embed", "wpe[ids] instead of wpe[:n]", "positions_are_ids", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -168,7 +168,7 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids] + wpe[ids]
 '''),
-    Mutant("embed", "no position embedding", "the position embedding is missing", '''
+    Mutant("embed", "no position embedding", "no_positions", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -177,18 +177,18 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids]
 '''),
-    Mutant("embed", "no range checks at all", "must raise a ValueError that says so", '''
+    Mutant("embed", "no range checks at all", "no_length_check", '''
 def embed(ids, wte, wpe):
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "no length check", "must raise a ValueError that says so", '''
+    Mutant("embed", "no length check", "no_length_check", '''
 def embed(ids, wte, wpe):
     for i in ids:
         if not 0 <= i < len(wte):
             raise ValueError(f"token id {i} is outside the vocabulary of {len(wte)} tokens")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "length compared with n_vocab", "not wte's", '''
+    Mutant("embed", "length compared with n_vocab", "no_length_check", '''
 def embed(ids, wte, wpe):
     n_vocab, n_embd = wte.shape
     if len(ids) > n_vocab:
@@ -197,7 +197,7 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "an unclear error message", "must raise a ValueError that says so", '''
+    Mutant("embed", "an unclear error message", "no_length_check", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -206,7 +206,7 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "rejects exactly n_ctx tokens (>=)", "exactly n_ctx tokens is allowed", '''
+    Mutant("embed", "rejects exactly n_ctx tokens (>=)", "rejects_n_ctx", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) >= wpe.shape[0]:
@@ -215,14 +215,14 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "no id check", "an id equal to n_vocab", '''
+    Mutant("embed", "no id check", "no_upper_check", '''
 def embed(ids, wte, wpe):
     n_ctx = wpe.shape[0]
     if len(ids) > n_ctx:
         raise ValueError(f"sequence of {len(ids)} tokens is longer than n_ctx={n_ctx}")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "accepts the id n_vocab (> instead of >=)", "an id equal to n_vocab", '''
+    Mutant("embed", "accepts the id n_vocab (> instead of >=)", "no_upper_check", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -231,7 +231,7 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "accepts negative ids", "a negative id was accepted", '''
+    Mutant("embed", "accepts negative ids", "no_negative_check", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -240,7 +240,7 @@ def embed(ids, wte, wpe):
         raise ValueError(f"token id {ids.max()} is not in the vocabulary")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "one-hot product promotes float32 to float64", "float32 tables must give float32", '''
+    Mutant("embed", "one-hot product promotes float32 to float64", "case:float32-tables-must-give-float32-vectors", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:

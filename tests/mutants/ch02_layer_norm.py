@@ -1,78 +1,78 @@
 from . import Mutant
 
 MUTANTS = [
-    Mutant("layer_norm", "wrong axis (axis=0)", "normalise over the last axis", '''
+    Mutant("layer_norm", "wrong axis (axis=0)", "axis_0", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = np.mean(x, axis=0, keepdims=True)
     sigma2 = np.var(x, axis=0, keepdims=True)
     return g * (x - mu) / np.sqrt(sigma2 + eps) + b
 '''),
-    Mutant("layer_norm", "axis=1 works only for 2-D", "use axis=-1 so any leading shape works", '''
+    Mutant("layer_norm", "axis=1 works only for 2-D", "axis_1", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(1, keepdims=True)
     var = ((x - mu) ** 2).mean(1, keepdims=True)
     return g * (x - mu) / np.sqrt(var + eps) + b
 '''),
-    Mutant("layer_norm", "whole-matrix statistics", "one mean and variance for the whole array", '''
+    Mutant("layer_norm", "whole-matrix statistics", "whole_matrix", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean()
     var = x.var()
     return g * (x - mu) / np.sqrt(var + eps) + b
 '''),
-    Mutant("layer_norm", "eps outside the square root", "inside the square root: sqrt(var + eps)", '''
+    Mutant("layer_norm", "eps outside the square root", "eps_outside_sqrt", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     var = x.var(axis=-1, keepdims=True)
     return g * (x - mu) / (np.sqrt(var) + eps) + b
 '''),
-    Mutant("layer_norm", "std + eps", "inside the square root: sqrt(var + eps)", '''
+    Mutant("layer_norm", "std + eps", "eps_outside_sqrt", '''
 def layer_norm(x, g, b, eps=1e-5):
     centred = x - x.mean(axis=-1, keepdims=True)
     return g * centred / (x.std(axis=-1, keepdims=True) + eps) + b
 '''),
-    Mutant("layer_norm", "no eps at all", "variance 0 divides by zero", '''
+    Mutant("layer_norm", "no eps at all", "no_eps", '''
 def layer_norm(x, g, b, eps=1e-5):
     centred = x - x.mean(axis=-1, keepdims=True)
     return g * centred / x.std(axis=-1, keepdims=True) + b
 '''),
-    Mutant("layer_norm", "unbiased variance", "unbiased variance (ddof=1", '''
+    Mutant("layer_norm", "unbiased variance", "unbiased", '''
 def layer_norm(x, g, b, eps=1e-5):
     n = x.shape[-1]
     mu = x.sum(axis=-1, keepdims=True) / n
     var = ((x - mu) ** 2).sum(axis=-1, keepdims=True) / (n - 1)
     return g * (x - mu) / np.sqrt(var + eps) + b
 '''),
-    Mutant("layer_norm", "gain and bias ignored", "g and the bias b are both ignored", '''
+    Mutant("layer_norm", "gain and bias ignored", "no_gain_no_bias", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     return (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
 '''),
-    Mutant("layer_norm", "gain ignored", "the gain g is ignored", '''
+    Mutant("layer_norm", "gain ignored", "no_gain", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     return (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps) + b
 '''),
-    Mutant("layer_norm", "bias ignored", "the bias b is ignored", '''
+    Mutant("layer_norm", "bias ignored", "no_bias", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
 '''),
-    Mutant("layer_norm", "eps argument ignored", "ignores its eps argument", '''
+    Mutant("layer_norm", "eps argument ignored", "eps_ignored", '''
 def layer_norm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + 1e-5) + b
 '''),
-    Mutant("layer_norm", "missing keepdims", "keepdims=True", '''
+    Mutant("layer_norm", "missing keepdims", "no_keepdims", '''
 def layer_norm(x, g, b, eps=1e-5):
     return g * (x - np.mean(x, -1)) / np.sqrt(np.var(x, -1) + eps) + b
 '''),
-    Mutant("layer_norm", "promotes float32 to float64", "came back as float64", '''
+    Mutant("layer_norm", "promotes float32 to float64", "float64", '''
 def layer_norm(x, g, b, eps=1e-5):
     x = np.asarray(x, dtype=np.float64)
     mu = x.mean(axis=-1, keepdims=True)
     return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps) + b
 '''),
-    Mutant("layer_norm", "normalises in place", "changed its input", '''
+    Mutant("layer_norm", "normalises in place", "mutated-input", '''
 def layer_norm(x, g, b, eps=1e-5):
     x -= x.mean(axis=-1, keepdims=True)
     x /= np.sqrt(x.var(axis=-1, keepdims=True) + eps)

@@ -40,7 +40,7 @@ def _mlp(forward: str, init: str = _INIT) -> str:
 
 
 MUTANTS = [
-    Mutant("DeepMLP", "shortcut replaces instead of adding", "your model replaces x instead", _mlp('''
+    Mutant("DeepMLP", "shortcut replaces instead of adding", "with-use-shortcut-true-each-layer", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             out = layer(x)
@@ -48,7 +48,7 @@ MUTANTS = [
             x = out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut even when use_shortcut=False", "each layer's output replaces x (x = layer(x))",
+    Mutant("DeepMLP", "shortcut even when use_shortcut=False", "with-use-shortcut-false-there-is",
            _mlp('''
     def forward(self, x):
         for layer in self.layers:
@@ -58,7 +58,7 @@ MUTANTS = [
             x = x + out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut skipped silently when shapes differ", "skipping the shortcut silently", _mlp('''
+    Mutant("DeepMLP", "shortcut skipped silently when shapes differ", "when-a-layer-changes-the-width", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             layer_output = layer(x)
@@ -68,14 +68,14 @@ MUTANTS = [
                 x = layer_output
         return x
 ''')),
-    Mutant("DeepMLP", "no shape check: broadcasts or crashes", "compare the shapes first and raise ValueError",
+    Mutant("DeepMLP", "no shape check: broadcasts or crashes", "x-layer-x-with-different-shapes",
            _mlp('''
     def forward(self, x):
         for layer in self.layers:
             x = x + layer(x) if self.use_shortcut else layer(x)
         return x
 ''')),
-    Mutant("DeepMLP", "ValueError without the shapes", "raise ValueError(f'... {x.shape}", _mlp('''
+    Mutant("DeepMLP", "ValueError without the shapes", "case:before-adding-compare-the-shapes-of", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             out = layer(x)
@@ -86,7 +86,7 @@ MUTANTS = [
             x = out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut added before the activation", "not GELU(x + Linear(x))", _mlp('''
+    Mutant("DeepMLP", "shortcut added before the activation", "the-shortcut-goes-around-the-whole", _mlp('''
     def forward(self, x):
         for linear, act in self.layers:
             out = linear(x)
@@ -95,7 +95,7 @@ MUTANTS = [
             x = act(out)
         return x
 ''')),
-    Mutant("DeepMLP", "one shortcut around the whole stack", "not one around the whole stack", _mlp('''
+    Mutant("DeepMLP", "one shortcut around the whole stack", "whole_stack_shortcut", _mlp('''
     def forward(self, x):
         out = x
         for layer in self.layers:
@@ -106,13 +106,13 @@ MUTANTS = [
             out = out + x
         return out
 ''')),
-    Mutant("DeepMLP", "ReLU instead of GELU", "your layers use ReLU",
+    Mutant("DeepMLP", "ReLU instead of GELU", "each-layer-ends-with-nn-gelu",
            _mlp(_RIGHT, _INIT.replace("nn.GELU()", "nn.ReLU()"))),
-    Mutant("DeepMLP", "tanh GELU", "approximate='tanh' is GPT-2's choice",
+    Mutant("DeepMLP", "tanh GELU", "use-nn-gelu-with-its-default",
            _mlp(_RIGHT, _INIT.replace("nn.GELU()", 'nn.GELU(approximate="tanh")'))),
-    Mutant("DeepMLP", "no activation", "your layers have no activation", _mlp(_RIGHT, _INIT.replace(
+    Mutant("DeepMLP", "no activation", "each-layer-is-nn-linear-followed", _mlp(_RIGHT, _INIT.replace(
         "nn.Linear(layer_sizes[i], layer_sizes[i + 1]), nn.GELU()", "nn.Linear(layer_sizes[i], layer_sizes[i + 1])"))),
-    Mutant("DeepMLP", "different parameter names", "so the check can load its weights", '''
+    Mutant("DeepMLP", "different parameter names", "name-the-parts-as-the-docstring", '''
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -133,7 +133,7 @@ class DeepMLP(nn.Module):
             x = out
         return x
 '''),
-    Mutant("DeepMLP", "one width for every layer", "build one nn.Linear per consecutive pair", '''
+    Mutant("DeepMLP", "one width for every layer", "case:layer-i-maps-layer-sizes-i", '''
 import torch
 from torch import nn
 
@@ -149,7 +149,7 @@ class DeepMLP(nn.Module):
             x = x + layer(x) if self.use_shortcut else layer(x)
         return x
 '''),
-    Mutant("DeepMLP", "adds in place", "changed the caller's array in place", _mlp('''
+    Mutant("DeepMLP", "adds in place", "mutated-input", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             out = layer(x)
@@ -160,7 +160,7 @@ class DeepMLP(nn.Module):
         return x
 ''')),
     # ---- layer_gradients
-    Mutant("layer_gradients", "gradients not zeroed between calls", "the gradients add up over calls", '''
+    Mutant("layer_gradients", "gradients not zeroed between calls", "the-gradients-add-up-over-calls", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -168,7 +168,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return [layer[0].weight.grad.abs().mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "gradients read before backward", "is None (or stale) when you read it", '''
+    Mutant("layer_gradients", "gradients read before backward", "the-weights-grad-is-none-or", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -177,7 +177,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return grads
 '''),
-    Mutant("layer_gradients", "biases included", "skip the biases", '''
+    Mutant("layer_gradients", "biases included", "return-one-value-per-layer-for", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -185,7 +185,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [p.grad.abs().mean().item() for p in model.parameters()]
 '''),
-    Mutant("layer_gradients", "sum of |grad|", "not the sum", '''
+    Mutant("layer_gradients", "sum of |grad|", "take-the-mean-of-grad-grad", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -193,7 +193,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [float(torch.sum(torch.abs(layer[0].weight.grad))) for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "signed mean", "cancel in a plain mean", '''
+    Mutant("layer_gradients", "signed mean", "plain-mean", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -201,7 +201,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [layer[0].weight.grad.mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "abs of the mean", "cancel in a plain mean", '''
+    Mutant("layer_gradients", "abs of the mean", "plain-mean", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -209,7 +209,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [abs(layer[0].weight.grad.mean().item()) for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "summed squared error", "the mean, not the sum", '''
+    Mutant("layer_gradients", "summed squared error", "the-loss-is-the-mean-squared", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -218,7 +218,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return [layer[0].weight.grad.abs().mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "last layer first", "from the first (nearest the input)", '''
+    Mutant("layer_gradients", "last layer first", "list-the-layers-from-the-first", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -227,38 +227,38 @@ def layer_gradients(model, x, target):
     return [layer[0].weight.grad.abs().mean().item() for layer in reversed(model.layers)]
 '''),
     # ---- residual
-    Mutant("residual", "replaces instead of adding", "a residual connection adds", '''
+    Mutant("residual", "replaces instead of adding", "residual_replace", '''
 def residual(x, fn):
     out = fn(x)
     if out.shape != x.shape:
         raise ValueError(f"fn changed the shape: {x.shape} -> {out.shape}")
     return out
 '''),
-    Mutant("residual", "no shape check", "broadcasts silently", '''
+    Mutant("residual", "no shape check", "residual_no_check", '''
 def residual(x, fn):
     return x + fn(x)
 '''),
-    Mutant("residual", "checks only the last axis", "not only the last axis", '''
+    Mutant("residual", "checks only the last axis", "residual_last_axis_only", '''
 def residual(x, fn):
     out = fn(x)
     if out.shape[-1] != x.shape[-1]:
         raise ValueError(f"width {out.shape[-1]} != {x.shape[-1]}")
     return x + out
 '''),
-    Mutant("residual", "ValueError without the shapes", "raise ValueError(f'... {x.shape}", '''
+    Mutant("residual", "ValueError without the shapes", "case:compare-the-shapes-before-adding-and", '''
 def residual(x, fn):
     out = fn(x)
     if out.shape != x.shape:
         raise ValueError("fn must keep the shape")
     return x + out
 '''),
-    Mutant("residual", "assert instead of ValueError", "raise ValueError(f'... {x.shape}", '''
+    Mutant("residual", "assert instead of ValueError", "case:compare-the-shapes-before-adding-and", '''
 def residual(x, fn):
     out = fn(x)
     assert out.shape == x.shape, f"{x.shape} != {out.shape}"
     return x + out
 '''),
-    Mutant("residual", "adds in place", "changed the caller's array in place", '''
+    Mutant("residual", "adds in place", "mutated-input", '''
 def residual(x, fn):
     out = fn(x)
     if out.shape != x.shape:
@@ -267,7 +267,7 @@ def residual(x, fn):
     return x
 '''),
     # ---- pre_norm
-    Mutant("pre_norm", "post-norm", "this is post-norm", '''
+    Mutant("pre_norm", "post-norm", "pre_norm_post_norm", '''
 from solutions import layer_norm
 
 def pre_norm(x, ln, fn):
@@ -276,13 +276,13 @@ def pre_norm(x, ln, fn):
         raise ValueError(f"{x.shape} vs {out.shape}")
     return layer_norm(x + out, ln["g"], ln["b"])
 '''),
-    Mutant("pre_norm", "no shortcut", "the shortcut is missing", '''
+    Mutant("pre_norm", "no shortcut", "pre_norm_no_shortcut", '''
 from solutions import layer_norm
 
 def pre_norm(x, ln, fn):
     return fn(layer_norm(x, **ln))
 '''),
-    Mutant("pre_norm", "shortcut from the normalised x", "the shortcut must carry the raw x", '''
+    Mutant("pre_norm", "shortcut from the normalised x", "pre_norm_normalised_shortcut", '''
 from solutions import layer_norm
 
 def pre_norm(x, ln, fn):
@@ -292,7 +292,7 @@ def pre_norm(x, ln, fn):
         raise ValueError(f"{x.shape} vs {out.shape}")
     return x + out
 '''),
-    Mutant("pre_norm", "norm after fn", "normalise the input of fn, not its output", '''
+    Mutant("pre_norm", "norm after fn", "pre_norm_norm_after", '''
 from solutions import layer_norm
 
 def pre_norm(x, ln, fn):
@@ -301,14 +301,14 @@ def pre_norm(x, ln, fn):
         raise ValueError(f"{x.shape} vs {out.shape}")
     return x + layer_norm(out, **ln)
 '''),
-    Mutant("pre_norm", "no LayerNorm", "the LayerNorm is missing", '''
+    Mutant("pre_norm", "no LayerNorm", "pre_norm_no_norm", '''
 def pre_norm(x, ln, fn):
     out = fn(x)
     if out.shape != x.shape:
         raise ValueError(f"{x.shape} vs {out.shape}")
     return x + out
 '''),
-    Mutant("pre_norm", "no shape check", "use your residual", '''
+    Mutant("pre_norm", "no shape check", "pre_norm_no_check", '''
 from solutions import layer_norm
 
 def pre_norm(x, ln, fn):

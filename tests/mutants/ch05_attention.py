@@ -5,7 +5,7 @@ from . import Mutant
 # softmax, causal_mask and attention as S.<name>; the first one uses no reference at all, because it also goes
 # into a whole notebook (tests/test_grading_cli.py), where the grader reports any use of the chapter's reference.
 MHA = [
-    Mutant("mha", "c_proj missing", "output projection is missing", '''
+    Mutant("mha", "c_proj missing", "the-output-projection-is-missing-finish", '''
 from solutions import linear
 
 def mha(x, c_attn, c_proj, n_head):
@@ -19,7 +19,7 @@ def mha(x, c_attn, c_proj, n_head):
     weights /= weights.sum(axis=-1, keepdims=True)
     return (weights @ v).transpose(1, 0, 2).reshape(n_seq, n_embd)
 '''),
-    Mutant("mha", "heads split by a plain reshape", "the heads must be split with reshape(n_seq, n_head, d_head)",
+    Mutant("mha", "heads split by a plain reshape", "the-heads-must-be-split-with",
            '''
 import solutions as S
 from solutions import linear, merge_heads
@@ -32,7 +32,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(merge_heads(heads), **c_proj)
 '''),
-    Mutant("mha", "heads merged by a plain reshape", "merging the heads needs transpose(1, 0, 2) before reshape", '''
+    Mutant("mha", "heads merged by a plain reshape", "merging-the-heads-needs-transpose-1", '''
 import solutions as S
 from solutions import linear, split_heads
 
@@ -43,7 +43,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(heads.reshape(x.shape), **c_proj)
 '''),
-    Mutant("mha", "split and merge both plain reshapes", "the heads must be split with reshape(n_seq, n_head, d_head)",
+    Mutant("mha", "split and merge both plain reshapes", "the-heads-must-be-split-with-2",
            '''
 import solutions as S
 from solutions import linear
@@ -57,7 +57,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(heads.reshape(n_seq, n_embd), **c_proj)
 '''),
-    Mutant("mha", "interleaved heads", "contiguous block of d_head features", '''
+    Mutant("mha", "interleaved heads", "each-head-takes-a-contiguous-block", '''
 import solutions as S
 from solutions import linear
 
@@ -71,7 +71,7 @@ def mha(x, c_attn, c_proj, n_head):
         out[:, cols] = S.attention(q[:, cols], k[:, cols], v[:, cols], mask)
     return linear(out, **c_proj)
 '''),
-    Mutant("mha", "k, q, v order", "q, k, v come out of c_attn in that order", '''
+    Mutant("mha", "k, q, v order", "q-k-v-come-out-of-2", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -81,7 +81,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "v, k, q order", "q, k, v come out of c_attn in that order", '''
+    Mutant("mha", "v, k, q order", "q-k-v-come-out-of-5", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -91,7 +91,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "scaled by sqrt(n_embd)", "you scaled by √n_embd", '''
+    Mutant("mha", "scaled by sqrt(n_embd)", "you-scaled-by-n-embd-each", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -102,7 +102,7 @@ def mha(x, c_attn, c_proj, n_head):
     scores = q @ k.transpose(0, 2, 1) / math.sqrt(n_embd) + mask  # [n_head, n_seq, n_seq]
     return linear(merge_heads(S.softmax(scores) @ v), **c_proj)
 '''),
-    Mutant("mha", "no scaling", "the scores are not scaled: divide each head's", '''
+    Mutant("mha", "no scaling", "the-scores-are-not-scaled-divide", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -112,7 +112,7 @@ def mha(x, c_attn, c_proj, n_head):
     weights = S.softmax(q @ np.swapaxes(k, -1, -2) + mask)
     return linear(merge_heads(weights @ v), **c_proj)
 '''),
-    Mutant("mha", "c_attn bias missing", "c_attn's bias is missing", '''
+    Mutant("mha", "c_attn bias missing", "c-attn-s-bias-is-missing", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -122,7 +122,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "c_proj bias missing", "c_proj's bias is missing", '''
+    Mutant("mha", "c_proj bias missing", "c-proj-s-bias-is-missing", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -132,7 +132,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])) @ c_proj["w"]
 '''),
-    Mutant("mha", "no causal mask", "every position sees the future", '''
+    Mutant("mha", "no causal mask", "every-position-sees-the-future-pass", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -142,7 +142,7 @@ def mha(x, c_attn, c_proj, n_head):
     no_mask = np.zeros((x.shape[0], x.shape[0]), dtype=x.dtype)
     return linear(merge_heads(np.stack([S.attention(*h, no_mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "one head over all features", "you ran one head over all n_embd", '''
+    Mutant("mha", "one head over all features", "mha_one_head", '''
 import solutions as S
 from solutions import linear
 
@@ -150,7 +150,7 @@ def mha(x, c_attn, c_proj, n_head):
     q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
     return linear(S.attention(q, k, v, S.causal_mask(len(x), dtype=x.dtype.type)), **c_proj)
 '''),
-    Mutant("mha", "mask built in float64", "causal_mask(n_seq, dtype=x.dtype.type)", '''
+    Mutant("mha", "mask built in float64", "float32-inputs-came-back-as-float64", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -163,48 +163,48 @@ def mha(x, c_attn, c_proj, n_head):
 ]
 
 SOFTMAX = [
-    Mutant("softmax", "no max subtraction", "subtract each row's max before np.exp", '''
+    Mutant("softmax", "no max subtraction", "case:np-exp-overflows-for-large-logits", '''
 def softmax(x, axis=-1):
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
 '''),
-    Mutant("softmax", "max over the whole array", "one max for the whole array", '''
+    Mutant("softmax", "max over the whole array", "case:you-subtracted-one-max-for-the", '''
 def softmax(x, axis=-1):
     e = np.exp(x - np.max(x))
     return e / np.sum(e, axis=axis, keepdims=True)
 '''),
-    Mutant("softmax", "axis=0", "the columns of your output sum to 1", '''
+    Mutant("softmax", "axis=0", "softmax_axis_0", '''
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)
 '''),
-    Mutant("softmax", "axis argument ignored", "ignores its axis argument", '''
+    Mutant("softmax", "axis argument ignored", "softmax_axis_ignored", '''
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
 '''),
-    Mutant("softmax", "axis=1 hard-coded", "axis=1 is the last axis only for 2-D", '''
+    Mutant("softmax", "axis=1 hard-coded", "softmax_axis_1", '''
 def softmax(x, axis=-1):
     shifted = x - np.max(x, axis=1, keepdims=True)
     return np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
 '''),
-    Mutant("softmax", "divides by the total", "divided by the sum of the whole array", '''
+    Mutant("softmax", "divides by the total", "softmax_whole_sum", '''
 def softmax(x, axis=-1):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / e.sum()
 '''),
-    Mutant("softmax", "missing keepdims", "keepdims=True", '''
+    Mutant("softmax", "missing keepdims", "softmax_no_keepdims", '''
 def softmax(x, axis=-1):
     e = np.exp(x - np.max(x, axis=axis))
     return e / np.sum(e, axis=axis)
 '''),
-    Mutant("softmax", "float64 promotion", "came back as float64", '''
+    Mutant("softmax", "float64 promotion", "softmax_float64", '''
 def softmax(x, axis=-1):
     x = x.astype(np.float64)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 '''),
-    Mutant("softmax", "shifts the input in place", "changed the caller's array in place", '''
+    Mutant("softmax", "shifts the input in place", "mutated-input", '''
 def softmax(x, axis=-1):
     x -= np.max(x, axis=axis, keepdims=True)
     np.exp(x, out=x)
@@ -213,119 +213,119 @@ def softmax(x, axis=-1):
 ]
 
 CAUSAL_MASK = [
-    Mutant("causal_mask", "hides the diagonal", "also hides the diagonal", '''
+    Mutant("causal_mask", "hides the diagonal", "mask_hides_diagonal", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.triu(np.full((n_seq, n_seq), -1e10, dtype=dtype))
 '''),
-    Mutant("causal_mask", "tril where triu belongs", "see the future", '''
+    Mutant("causal_mask", "tril where triu belongs", "mask_hides_past", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.tril(np.ones((n_seq, n_seq), dtype=dtype), k=-1) * dtype(-1e10)
 '''),
-    Mutant("causal_mask", "tril, k=0", "see the future", '''
+    Mutant("causal_mask", "tril, k=0", "mask_hides_past_and_self", '''
 def causal_mask(n_seq, dtype=np.float32):
     return (np.tril(np.ones((n_seq, n_seq))) * -1e10).astype(dtype)
 '''),
-    Mutant("causal_mask", "0/1 mask", "multiplicative 1/0 mask", '''
+    Mutant("causal_mask", "0/1 mask", "mask_ones_allowed", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.tri(n_seq, dtype=dtype)
 '''),
-    Mutant("causal_mask", "1 on the future", "1 on the future barely changes the scores", '''
+    Mutant("causal_mask", "1 on the future", "mask_ones_future", '''
 def causal_mask(n_seq, dtype=np.float32):
     return 1 - np.tri(n_seq, dtype=dtype)
 '''),
-    Mutant("causal_mask", "boolean mask", "a boolean mask cannot be added", '''
+    Mutant("causal_mask", "boolean mask", "mask_bool_allowed", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.tri(n_seq, dtype=bool)
 '''),
-    Mutant("causal_mask", "boolean 'future' mask", "a boolean mask cannot be added", '''
+    Mutant("causal_mask", "boolean 'future' mask", "mask_bool_future", '''
 def causal_mask(n_seq, dtype=np.float32):
     i = np.arange(n_seq)
     return i[None, :] > i[:, None]
 '''),
-    Mutant("causal_mask", "+1e10 on the future", "large *negative* number", '''
+    Mutant("causal_mask", "+1e10 on the future", "mask_positive", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.triu(np.full((n_seq, n_seq), 1e10, dtype=dtype), k=1)
 '''),
-    Mutant("causal_mask", "0 * -inf", "0 × -inf is NaN", '''
+    Mutant("causal_mask", "0 * -inf", "mask_zero_times_inf", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.triu(np.ones((n_seq, n_seq), dtype=dtype), k=1) * -np.inf
 '''),
-    Mutant("causal_mask", "dtype ignored", "use the dtype argument", '''
+    Mutant("causal_mask", "dtype ignored", "mask_dtype_ignored", '''
 def causal_mask(n_seq, dtype=np.float32):
     return np.triu(np.ones((n_seq, n_seq)), k=1) * -1e10
 '''),
 ]
 
 ATTENTION = [
-    Mutant("attention", "mask added after the softmax", "after the softmax", '''
+    Mutant("attention", "mask added after the softmax", "attn_mask_after_softmax", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     weights = S.softmax(q @ k.T / math.sqrt(q.shape[-1])) + mask
     return weights @ v
 '''),
-    Mutant("attention", "mask multiplied", "not multiplied", '''
+    Mutant("attention", "mask multiplied", "attn_mask_multiplied", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(mask * (q @ k.T) / math.sqrt(k.shape[1])) @ v
 '''),
-    Mutant("attention", "mask ignored", "the mask is ignored", '''
+    Mutant("attention", "mask ignored", "attn_no_mask", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / math.sqrt(q.shape[1])) @ v
 '''),
-    Mutant("attention", "no scaling", "the scores are not scaled", '''
+    Mutant("attention", "no scaling", "attn_no_scale", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(np.matmul(q, k.T) + mask) @ v
 '''),
-    Mutant("attention", "divided by d_k", "you divided by d_k", '''
+    Mutant("attention", "divided by d_k", "attn_scale_d", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     d_k = q.shape[-1]
     return S.softmax(q @ k.T / d_k + mask) @ v
 '''),
-    Mutant("attention", "scaled by the number of keys", "scaled by the number of keys", '''
+    Mutant("attention", "scaled by the number of keys", "attn_scale_n_k", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / math.sqrt(len(k)) + mask) @ v
 '''),
-    Mutant("attention", "scaled by d_v", "scaled by the width of v", '''
+    Mutant("attention", "scaled by d_v", "attn_scale_d_v", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / math.sqrt(v.shape[-1]) + mask) @ v
 '''),
-    Mutant("attention", "softmax over the queries", "over the keys", '''
+    Mutant("attention", "softmax over the queries", "attn_softmax_axis_0", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / math.sqrt(q.shape[-1]) + mask, axis=0) @ v
 '''),
-    Mutant("attention", "k @ q.T", "not k @ q.T", '''
+    Mutant("attention", "k @ q.T", "attn_scores_transposed", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax((k @ q.T) / math.sqrt(q.shape[-1]) + mask) @ v
 '''),
-    Mutant("attention", "returns the weights", "you returned the attention weights", '''
+    Mutant("attention", "returns the weights", "attn_weights_only", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / math.sqrt(q.shape[-1]) + mask)
 '''),
-    Mutant("attention", "np.sqrt promotes float32", "scale with math.sqrt", '''
+    Mutant("attention", "np.sqrt promotes float32", "attn_float64", '''
 import solutions as S
 
 def attention(q, k, v, mask):
     return S.softmax(q @ k.T / np.sqrt(q.shape[-1]) + mask) @ v
 '''),
-    Mutant("attention", "q @ k", "q @ k doesn't line up", '''
+    Mutant("attention", "q @ k", "attn_no_transpose", '''
 import solutions as S
 
 def attention(q, k, v, mask):

@@ -5,7 +5,7 @@ from . import Mutant
 # learner's gpt2. Mutants reach the reference's transformer_block as S.transformer_block: a `from solutions
 # import transformer_block` in a notebook is reported by the grader as borrowing the answer.
 COUNT_PARAMETERS = [
-    Mutant("count_parameters", "tied matrix counted twice", "wte counts once", '''
+    Mutant("count_parameters", "tied matrix counted twice", "count_tied_twice", '''
 def count_parameters(params):
     def total(tree):
         if isinstance(tree, dict):
@@ -18,7 +18,7 @@ def count_parameters(params):
         n += params["wte"].size  # the output layer: n_embd -> n_vocab
     return n
 '''),
-    Mutant("count_parameters", "counts arrays", "you counted the arrays, not their entries", '''
+    Mutant("count_parameters", "counts arrays", "count_leaves", '''
 def count_parameters(params):
     if isinstance(params, dict):
         params = list(params.values())
@@ -26,7 +26,7 @@ def count_parameters(params):
         return sum(count_parameters(p) for p in params)
     return 1
 '''),
-    Mutant("count_parameters", "len instead of size", "len(a) is only the first axis", '''
+    Mutant("count_parameters", "len instead of size", "count_first_axis", '''
 def count_parameters(params):
     if isinstance(params, dict):
         return sum(count_parameters(v) for v in params.values())
@@ -34,14 +34,14 @@ def count_parameters(params):
         return sum(count_parameters(v) for v in params)
     return len(params)
 '''),
-    Mutant("count_parameters", "counts bytes", "you counted bytes", '''
+    Mutant("count_parameters", "counts bytes", "count_bytes", '''
 def count_parameters(params):
     if isinstance(params, np.ndarray):
         return params.nbytes
     children = params.values() if isinstance(params, dict) else params
     return sum(count_parameters(c) for c in children)
 '''),
-    Mutant("count_parameters", "lists not followed", "recurse into lists", '''
+    Mutant("count_parameters", "lists not followed", "count_dicts_only", '''
 def count_parameters(params):
     if isinstance(params, np.ndarray):
         return params.size
@@ -49,7 +49,7 @@ def count_parameters(params):
         return sum(count_parameters(v) for v in params.values())
     return 0
 '''),
-    Mutant("count_parameters", "weight matrices only", "biases and LayerNorm gains are parameters too", '''
+    Mutant("count_parameters", "weight matrices only", "count_matrices_only", '''
 def count_parameters(params):
     if isinstance(params, dict):
         return sum(count_parameters(v) for v in params.values())
@@ -57,7 +57,7 @@ def count_parameters(params):
         return sum(count_parameters(v) for v in params)
     return params.shape[0] * params.shape[1] if params.ndim == 2 else 0
 '''),
-    Mutant("count_parameters", "top level only", "recurse into nested dicts and lists", '''
+    Mutant("count_parameters", "top level only", "count_top_level", '''
 def count_parameters(params):
     if isinstance(params, np.ndarray):
         return params.size
@@ -65,7 +65,7 @@ def count_parameters(params):
         return sum(p.size for p in params)
     return sum(v.size for v in params.values() if isinstance(v, np.ndarray))
 '''),
-    Mutant("count_parameters", "returns a float", "return an int, not a float", '''
+    Mutant("count_parameters", "returns a float", "count_float", '''
 def count_parameters(params):
     if isinstance(params, dict):
         return sum(count_parameters(v) for v in params.values())
@@ -76,7 +76,7 @@ def count_parameters(params):
 ]
 
 TRANSFORMER_BLOCK = [
-    Mutant("transformer_block", "post-norm", "post-norm", '''
+    Mutant("transformer_block", "post-norm", "block_post_norm", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -84,7 +84,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = layer_norm(x + ffn(x, **mlp), **ln_2)
     return x
 '''),
-    Mutant("transformer_block", "ln_1 used in place of ln_2", "must be ln_2, not ln_1 again", '''
+    Mutant("transformer_block", "ln_1 used in place of ln_2", "block_ln_1_twice", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -92,28 +92,28 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + ffn(layer_norm(x, **ln_1), **mlp)
     return x
 '''),
-    Mutant("transformer_block", "ln_1 and ln_2 swapped", "ln_1 and ln_2 are swapped", '''
+    Mutant("transformer_block", "ln_1 and ln_2 swapped", "block_ln_swapped", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + mha(layer_norm(x, ln_2["g"], ln_2["b"]), attn["c_attn"], attn["c_proj"], n_head)
     return x + ffn(layer_norm(x, ln_1["g"], ln_1["b"]), mlp["c_fc"], mlp["c_proj"])
 '''),
-    Mutant("transformer_block", "no shortcut around the MLP", "shortcut around the MLP is missing", '''
+    Mutant("transformer_block", "no shortcut around the MLP", "block_no_mlp_shortcut", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
     return ffn(layer_norm(x, **ln_2), **mlp)
 '''),
-    Mutant("transformer_block", "no shortcut around attention", "shortcut around attention is missing", '''
+    Mutant("transformer_block", "no shortcut around attention", "block_no_attn_shortcut", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     h = mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
     return h + ffn(layer_norm(h, **ln_2), **mlp)
 '''),
-    Mutant("transformer_block", "no shortcuts", "both shortcuts are missing", '''
+    Mutant("transformer_block", "no shortcuts", "block_no_shortcuts", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -121,7 +121,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = ffn(layer_norm(x, **ln_2), **mlp)
     return x
 '''),
-    Mutant("transformer_block", "shortcut from the normalised x", "must carry x itself", '''
+    Mutant("transformer_block", "shortcut from the normalised x", "block_normalised_shortcut", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -131,21 +131,21 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + ffn(x, **mlp)
     return x
 '''),
-    Mutant("transformer_block", "no LayerNorms", "LayerNorms are missing", '''
+    Mutant("transformer_block", "no LayerNorms", "block_no_norms", '''
 from solutions import ffn, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + mha(x, **attn, n_head=n_head)
     return x + ffn(x, **mlp)
 '''),
-    Mutant("transformer_block", "MLP before attention", "attention comes first", '''
+    Mutant("transformer_block", "MLP before attention", "block_mlp_first", '''
 from solutions import ffn, pre_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = pre_norm(x, ln_2, lambda h: ffn(h, **mlp))
     return pre_norm(x, ln_1, lambda h: mha(h, **attn, n_head=n_head))
 '''),
-    Mutant("transformer_block", "parallel sub-layers", "MLP must see the output of the attention", '''
+    Mutant("transformer_block", "parallel sub-layers", "block_parallel", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -153,7 +153,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     m = ffn(layer_norm(x, **ln_2), **mlp)
     return x + a + m
 '''),
-    Mutant("transformer_block", "normalised again at the end", "nothing comes after the second addition", '''
+    Mutant("transformer_block", "normalised again at the end", "block_final_norm", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -161,7 +161,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x = x + ffn(layer_norm(x, **ln_2), **mlp)
     return layer_norm(x, **ln_2)
 '''),
-    Mutant("transformer_block", "adds in place", "changed the caller's array in place", '''
+    Mutant("transformer_block", "adds in place", "mutated-input", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -169,7 +169,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x += ffn(layer_norm(x, **ln_2), **mlp)
     return x
 '''),
-    Mutant("transformer_block", "float64 promotion", "float32 inputs came back as float64", '''
+    Mutant("transformer_block", "float64 promotion", "block_float64", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -180,7 +180,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
 ]
 
 GPT2 = [
-    Mutant("gpt2", "missing ln_f", "final LayerNorm is missing", '''
+    Mutant("gpt2", "missing ln_f", "gpt2_no_ln_f", '''
 import solutions as S
 from solutions import embed
 
@@ -190,7 +190,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, **block, n_head=n_head)
     return x @ wte.T
 '''),
-    Mutant("gpt2", "unembedding with wpe", "not wpe.T", '''
+    Mutant("gpt2", "unembedding with wpe", "gpt2_wpe_out", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -200,7 +200,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, block["mlp"], block["attn"], block["ln_1"], block["ln_2"], n_head)
     return layer_norm(x, **ln_f) @ wpe.T
 '''),
-    Mutant("gpt2", "untied random output matrix", "the token embedding matrix itself (tied)", '''
+    Mutant("gpt2", "untied random output matrix", "case:with-no-blocks-the-logits-are", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -212,7 +212,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
     w_out = np.random.default_rng(0).normal(0, 0.02, (n_embd, n_vocab)).astype(wte.dtype)  # a new output layer
     return layer_norm(x, **ln_f) @ w_out
 '''),
-    Mutant("gpt2", "position embeddings dropped", "position embeddings are missing", '''
+    Mutant("gpt2", "position embeddings dropped", "gpt2_no_positions", '''
 import solutions as S
 from solutions import layer_norm
 
@@ -222,7 +222,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, **block, n_head=n_head)
     return layer_norm(x, **ln_f) @ wte.T
 '''),
-    Mutant("gpt2", "logits of the last position only", "not only the last one", '''
+    Mutant("gpt2", "logits of the last position only", "gpt2_last_only", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -232,7 +232,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, **block, n_head=n_head)
     return layer_norm(x[-1], **ln_f) @ wte.T  # the next token
 '''),
-    Mutant("gpt2", "logits of the first position only", "not only the first one", '''
+    Mutant("gpt2", "logits of the first position only", "gpt2_first_only", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -243,7 +243,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
     logits = layer_norm(x, **ln_f) @ wte.T
     return logits[0]
 '''),
-    Mutant("gpt2", "returns probabilities", "returns logits, not probabilities", '''
+    Mutant("gpt2", "returns probabilities", "gpt2_probabilities", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -255,7 +255,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 '''),
-    Mutant("gpt2", "ln_f after every block", "not after every block", '''
+    Mutant("gpt2", "ln_f after every block", "gpt2_ln_f_every_block", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -265,7 +265,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = layer_norm(S.transformer_block(x, **block, n_head=n_head), **ln_f)
     return layer_norm(x, **ln_f) @ wte.T
 '''),
-    Mutant("gpt2", "ln_f before the blocks", "ln_f is applied once, at the end", '''
+    Mutant("gpt2", "ln_f before the blocks", "gpt2_ln_f_at_start", '''
 import solutions as S
 from solutions import embed, layer_norm
 
@@ -275,7 +275,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, **block, n_head=n_head)
     return x @ wte.T
 '''),
-    Mutant("gpt2", "uses a post-norm block", "make transformer_block's check pass first", '''
+    Mutant("gpt2", "uses a post-norm block", "gpt2-itself-looks-right-but-the", '''
 from solutions import embed, ffn, layer_norm, mha
 
 def my_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -288,7 +288,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = my_block(x, **block, n_head=n_head)
     return layer_norm(x, **ln_f) @ wte.T
 '''),
-    Mutant("gpt2", "x @ wte", "wte itself is [n_vocab, n_embd]", '''
+    Mutant("gpt2", "x @ wte", "gpt2_untransposed", '''
 import solutions as S
 from solutions import embed, layer_norm
 

@@ -171,31 +171,31 @@ def port(*edits: tuple[str, str]) -> str:
 # The first mutant is the one the notebook tests put into an otherwise solved chapter.
 MUTANTS = [
     Mutant("load_gpt2_params", "prefix not stripped (written for the published checkpoint)",
-           "strip it with name.removeprefix('transformer.')",
+           "load_no_prefix_strip_value_error",
            loader((STRIP, '{name: t for name, t in load_file(model_dir / "model.safetensors").items()}'))),
     Mutant("load_gpt2_params", "prefix always added (written for save_pretrained's files)",
-           "accept names with and without it",
+           "load_always_prefix_value_error",
            loader((STRIP, 'load_file(model_dir / "model.safetensors")'),
                   ("    def get(name):\n", '    def get(name):\n        name = "transformer." + name\n'))),
-    Mutant("load_gpt2_params", "a missing tensor raises KeyError", "escaped as a KeyError",
+    Mutant("load_gpt2_params", "a missing tensor raises KeyError", "load_keyerror_when_missing",
            loader(('''        if name not in tensors:
             raise ValueError(f"model.safetensors has no tensor {name!r}")
 ''', ''))),
-    Mutant("load_gpt2_params", "n_ctx read from config.json", "the context length is 'n_positions'",
+    Mutant("load_gpt2_params", "n_ctx read from config.json", "load_n_ctx",
            loader(('config["n_positions"]', 'config["n_ctx"]'))),
-    Mutant("load_gpt2_params", "weights transposed for PyTorch", "don't transpose the weights",
+    Mutant("load_gpt2_params", "weights transposed for PyTorch", "load_transposed",
            loader(('return {"w": get(name + ".weight"), "b"', 'return {"w": get(name + ".weight").T, "b"'))),
-    Mutant("load_gpt2_params", "hparams keep Hugging Face's names", "return hparams with the course's names",
+    Mutant("load_gpt2_params", "hparams keep Hugging Face's names", "load_hf_names",
            loader(('hparams = {"n_vocab": config["vocab_size"], "n_ctx": config["n_positions"], '
                    '"n_embd": config["n_embd"],\n               "n_head": config["n_head"], '
                    '"n_layer": config["n_layer"]}',
                    'hparams = {k: config[k] for k in ("vocab_size", "n_positions", "n_embd", "n_head", '
                    '"n_layer")}\n    n_layer = config["n_layer"]'),
                   ('range(hparams["n_layer"])', 'range(n_layer)'))),
-    Mutant("load_gpt2_params", "LayerNorm as weight/bias", "g and b in our tree",
+    Mutant("load_gpt2_params", "LayerNorm as weight/bias", "load_ln_weight_bias",
            loader(('return {"g": get(name + ".weight"), "b": get(name + ".bias")}',
                    'return {"weight": get(name + ".weight"), "bias": get(name + ".bias")}'))),
-    Mutant("load_gpt2_params", "walks the file's names and keeps the buffers", "causal-mask buffers", '''
+    Mutant("load_gpt2_params", "walks the file's names and keeps the buffers", "load_keeps_extras", '''
 import json
 import os
 
@@ -223,11 +223,11 @@ def load_gpt2_params(model_dir):
     return hparams, params
 '''),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("GPT2", "c_attn split as k, q, v", "[q | k | v]",
+    Mutant("GPT2", "c_attn split as k, q, v", "c-attn-s-output-is-q-2",
            port(("q, k, v = self.c_attn(x).split(C, dim=2)", "k, q, v = self.c_attn(x).split(C, dim=2)"))),
-    Mutant("GPT2", "c_attn split as v, k, q", "[q | k | v]",
+    Mutant("GPT2", "c_attn split as v, k, q", "c-attn-s-output-is-q-5",
            port(("q, k, v = self.c_attn(x).split(C, dim=2)", "v, k, q = self.c_attn(x).split(C, dim=2)"))),
-    Mutant("GPT2", "c_attn read head by head", "not grouped head by head",
+    Mutant("GPT2", "c_attn read head by head", "split-c-attn-s-output-into",
            port(('''        q, k, v = self.c_attn(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
@@ -235,23 +235,23 @@ def load_gpt2_params(model_dir):
 ''', '''        qkv = self.c_attn(x).view(B, T, self.n_head, 3 * C // self.n_head).transpose(1, 2)
         q, k, v = qkv.split(C // self.n_head, dim=-1)
 '''))),
-    Mutant("GPT2", "nn.Linear without transposing", "nn.Linear stores its weight transposed",
+    Mutant("GPT2", "nn.Linear without transposing", "your-c-attn-c-fc-c",
            port(("self.c_attn = Conv1D(n_embd, 3 * n_embd)", "self.c_attn = nn.Linear(n_embd, 3 * n_embd)"),
                 ("self.c_proj = Conv1D(n_embd, n_embd)", "self.c_proj = nn.Linear(n_embd, n_embd)"),
                 ("self.c_fc = Conv1D(n_embd, 4 * n_embd)", "self.c_fc = nn.Linear(n_embd, 4 * n_embd)"),
                 ("self.c_proj = Conv1D(4 * n_embd, n_embd)", "self.c_proj = nn.Linear(4 * n_embd, n_embd)"))),
-    Mutant("GPT2", "untied head", "tie it to the token embedding",
+    Mutant("GPT2", "untied head", "lm-head-weight-is-a-tensor",
            port(("        self.lm_head.weight = self.transformer.wte.weight\n", ""))),
-    Mutant("GPT2", "head with a bias", "lm_head has no bias",
+    Mutant("GPT2", "head with a bias", "gpt-2-s-lm-head-has",
            port(("self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)",
                  "self.lm_head = nn.Linear(n_embd, n_vocab)"))),
-    Mutant("GPT2", "unembedding with wte.T and no lm_head", "there is no lm_head.weight",
+    Mutant("GPT2", "unembedding with wte.T and no lm_head", "there-is-no-lm-head-weight",
            port(('''        self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
         self.lm_head.weight = self.transformer.wte.weight
 ''', ''), ("logits = self.lm_head(self.transformer.ln_f(x))",
            "logits = self.transformer.ln_f(x) @ self.transformer.wte.weight.t()"),
                 ('        state["lm_head.weight"] = params["wte"]\n', ''))),
-    Mutant("GPT2", "no transformer submodule", "lack the `transformer.` prefix",
+    Mutant("GPT2", "no transformer submodule", "your-names-lack-the-transformer-prefix",
            port(('''        self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(n_vocab, n_embd),
             wpe=nn.Embedding(n_ctx, n_embd),
@@ -265,37 +265,37 @@ def load_gpt2_params(model_dir):
         self.ln_f = nn.LayerNorm(n_embd)
         self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
         self.lm_head.weight = self.wte.weight'''), ("self.transformer.", "self."))),
-    Mutant("GPT2", "strict=False hides a missing ln_f", "strict=False",
+    Mutant("GPT2", "strict=False hides a missing ln_f", "case:some-weights-kept-their-random-initial",
            port(('''        state["transformer.ln_f.weight"] = params["ln_f"]["g"]
         state["transformer.ln_f.bias"] = params["ln_f"]["b"]
 ''', ''), ("strict=True)", "strict=False)"))),
-    Mutant("GPT2", "strict=False hides LayerNorm g/b names", "strict=False",
+    Mutant("GPT2", "strict=False hides LayerNorm g/b names", "case:some-weights-kept-their-random-initial",
            port(('state[f"transformer.h.{i}.{ln}.weight"] = block[ln]["g"]',
                  'state[f"transformer.h.{i}.{ln}.g"] = block[ln]["g"]'),
                 ('state[f"transformer.h.{i}.{ln}.bias"] = block[ln]["b"]',
                  'state[f"transformer.h.{i}.{ln}.b"] = block[ln]["b"]'),
                 ("strict=True)", "strict=False)"))),
-    Mutant("GPT2", "from_params without lm_head.weight, strict", "load_state_dict(strict=True) refused",
+    Mutant("GPT2", "from_params without lm_head.weight, strict", "load-state-dict-strict-true-refused",
            port(('        state["lm_head.weight"] = params["wte"]\n', ''))),
-    Mutant("GPT2", "from_params transposes for PyTorch", "load_state_dict(strict=True) refused",
+    Mutant("GPT2", "from_params transposes for PyTorch", "load-state-dict-strict-true-refused",
            port(('state[f"transformer.h.{i}.{sub}.{layer}.weight"] = block[sub][layer]["w"]',
                  'state[f"transformer.h.{i}.{sub}.{layer}.weight"] = block[sub][layer]["w"].T'))),
-    Mutant("GPT2", "exact GELU", "tanh approximation",
+    Mutant("GPT2", "exact GELU", "gpt-2-s-gelu-is-the",
            port(('F.gelu(self.c_fc(x), approximate="tanh")', "F.gelu(self.c_fc(x))"))),
-    Mutant("GPT2", "scores not scaled", "divided by √d_head",
+    Mutant("GPT2", "scores not scaled", "the-attention-scores-must-be-divided",
            port(("att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))", "att = q @ k.transpose(-2, -1)"))),
-    Mutant("GPT2", "no causal mask", "the attention is not causal",
+    Mutant("GPT2", "no causal mask", "the-attention-is-not-causal-position",
            port(('''        att = att.masked_fill(torch.tril(torch.ones(T, T, dtype=torch.bool)) == 0, float("-inf"))
 ''', ''))),
-    Mutant("GPT2", "no position embeddings", "position embeddings are missing",
+    Mutant("GPT2", "no position embeddings", "the-position-embeddings-are-missing-x",
            port(("x = self.transformer.wte(ids) + self.transformer.wpe(torch.arange(ids.shape[1]))",
                  "x = self.transformer.wte(ids)"))),
-    Mutant("GPT2", "no final LayerNorm", "final LayerNorm is missing",
+    Mutant("GPT2", "no final LayerNorm", "the-final-layernorm-is-missing-apply",
            port(("logits = self.lm_head(self.transformer.ln_f(x))", "logits = self.lm_head(x)"))),
-    Mutant("GPT2", "no length check", "check the length first",
+    Mutant("GPT2", "no length check", "check-the-length-first-raise-valueerror",
            port(('''        if ids.shape[-1] > self.n_ctx:
             raise ValueError(f"{ids.shape[-1]} tokens are longer than the context n_ctx={self.n_ctx}")
 ''', ''))),
-    Mutant("GPT2", "batch axis kept for 1-D ids", "add a batch axis to 1-D ids",
+    Mutant("GPT2", "batch axis kept for 1-D ids", "for-1-d-ids-n-seq",
            port(("        return logits[0] if squeeze else logits", "        return logits"))),
 ]

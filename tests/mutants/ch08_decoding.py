@@ -133,7 +133,7 @@ CACHE_STEP = "        logits, cache = gpt2_cached([token], params, n_head, cache
 # exercise calls, written without this chapter's other exercises (a notebook importing those from `solutions` would
 # lose their points).
 MUTANTS = [
-    Mutant("generate", "returns the prompt with the new tokens", "return only the new tokens", '''
+    Mutant("generate", "returns the prompt with the new tokens", "return-only-the-new-tokens-not", '''
 from solutions import gpt2
 
 
@@ -153,45 +153,45 @@ def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=Non
             break
     return seq
 '''),
-    Mutant("generate", "does not stop at <|endoftext|>", "must stop as soon as eos_id",
+    Mutant("generate", "does not stop at <|endoftext|>", "generation-must-stop-as-soon-as",
            edit(GENERATE, (STOP, ""))),
-    Mutant("generate", "stops before emitting <|endoftext|>", "keep the end-of-text token",
+    Mutant("generate", "stops before emitting <|endoftext|>", "keep-the-end-of-text-token",
            edit(GENERATE, ("        new.append(token)\n" + STOP, "        if token == eos_id:\n            break\n"
                                                                  "        new.append(token)\n"))),
-    Mutant("generate", "always greedy", "sample each token with sample_next",
+    Mutant("generate", "always greedy", "with-an-rng-sample-each-token",
            edit(GENERATE, ("        if rng is None:\n            token = greedy(logits)\n        else:\n"
                            "            token = sample_next(logits, rng, temperature, top_k, top_p)\n",
                            "        token = greedy(logits)\n"))),
-    Mutant("generate", "next token from the first position", "LAST position's logits",
+    Mutant("generate", "next token from the first position", "the-next-token-follows-the-last",
            edit(GENERATE, ("token = greedy(logits)", "token = greedy(logits[0])"),
                 ("token = sample_next(logits, rng", "token = sample_next(logits[0], rng"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("greedy", "argmax of the flattened array", "without an axis looks at the flattened array", '''
+    Mutant("greedy", "argmax of the flattened array", "greedy_flat", '''
 def greedy(logits):
     return int(np.argmax(logits))
 '''),
-    Mutant("greedy", "argmax of the first position", "argmax of the first position", '''
+    Mutant("greedy", "argmax of the first position", "greedy_first_row", '''
 def greedy(logits):
     if logits.ndim == 2:
         logits = logits[0]
     return int(logits.argmax())
 '''),
-    Mutant("greedy", "argmax over the wrong axis", "argmax over axis 0", '''
+    Mutant("greedy", "argmax over the wrong axis", "greedy_axis0", '''
 def greedy(logits):
     return np.argmax(logits, axis=0)
 '''),
-    Mutant("greedy", "argmin", "argmin gives the least likely token", '''
+    Mutant("greedy", "argmin", "greedy_argmin", '''
 def greedy(logits):
     return int(np.argmin(np.atleast_2d(logits)[-1]))
 '''),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("apply_temperature", "multiplies", "multiplying sharpens", '''
+    Mutant("apply_temperature", "multiplies", "temperature_times", '''
 def apply_temperature(logits, temperature):
     if temperature <= 0:
         raise ValueError("temperature must be positive")
     return logits * temperature
 '''),
-    Mutant("apply_temperature", "temperature after softmax", "before any softmax", '''
+    Mutant("apply_temperature", "temperature after softmax", "temperature_after_softmax", '''
 def apply_temperature(logits, temperature):
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -199,11 +199,11 @@ def apply_temperature(logits, temperature):
     probs = probs / probs.sum(axis=-1, keepdims=True)
     return probs / temperature
 '''),
-    Mutant("apply_temperature", "no check of the temperature", "a temperature <= 0 has no meaning", '''
+    Mutant("apply_temperature", "no check of the temperature", "temperature_unchecked", '''
 def apply_temperature(logits, temperature):
     return logits / temperature
 '''),
-    Mutant("apply_temperature", "divides in place", "changed the caller's array in place", '''
+    Mutant("apply_temperature", "divides in place", "mutated-input", '''
 def apply_temperature(logits, temperature):
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -211,13 +211,13 @@ def apply_temperature(logits, temperature):
     return logits
 '''),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("top_k_filter", "keeps the k smallest", "kept the k SMALLEST", edit(
+    Mutant("top_k_filter", "keeps the k smallest", "top_k_smallest", edit(
         TOP_K, ("kth = np.sort(logits, axis=-1)[..., -k, None]", "kth = np.sort(logits, axis=-1)[..., k - 1, None]"),
         ("np.where(logits < kth", "np.where(logits > kth"))),
-    Mutant("top_k_filter", "keeps k+1", "one token too many", edit(
+    Mutant("top_k_filter", "keeps k+1", "top_k_plus_one", edit(
         TOP_K, ("k = min(k, logits.shape[-1])", "k = min(k + 1, logits.shape[-1])"))),
-    Mutant("top_k_filter", "keeps k-1", "one token too few", edit(TOP_K, ("logits < kth", "logits <= kth"))),
-    Mutant("top_k_filter", "exactly k indices, ties dropped", "keeps every tied logit", '''
+    Mutant("top_k_filter", "keeps k-1", "top_k_minus_one", edit(TOP_K, ("logits < kth", "logits <= kth"))),
+    Mutant("top_k_filter", "exactly k indices, ties dropped", "top_k_exactly_k", '''
 def top_k_filter(logits, k):
     if k < 1:
         raise ValueError(f"top_k must be >= 1, got {k}")
@@ -226,11 +226,11 @@ def top_k_filter(logits, k):
     np.put_along_axis(out, idx, np.take_along_axis(logits, idx, axis=-1), axis=-1)
     return out
 '''),
-    Mutant("top_k_filter", "removed tokens set to 0", "after the softmax), not 0",
+    Mutant("top_k_filter", "removed tokens set to 0", "top_k_zero",
            edit(TOP_K, ("-np.inf, logits", "0.0, logits"))),
-    Mutant("top_k_filter", "k larger than the vocabulary", "use min(k, n_vocab)",
+    Mutant("top_k_filter", "k larger than the vocabulary", "top_k_no_min",
            edit(TOP_K, ("    k = min(k, logits.shape[-1])\n", ""))),
-    Mutant("top_k_filter", "sorted along axis 0", "sorted along axis 0", '''
+    Mutant("top_k_filter", "sorted along axis 0", "top_k_axis0", '''
 def top_k_filter(logits, k):
     if k < 1:
         raise ValueError(f"top_k must be >= 1, got {k}")
@@ -238,50 +238,50 @@ def top_k_filter(logits, k):
     return np.where(logits < kth, -np.inf, logits)
 '''),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("top_p_filter", "drops the token that crosses p", "takes the total past p must stay",
+    Mutant("top_p_filter", "drops the token that crosses p", "top_p_drop_crossing",
            edit(TOP_P, ("cum - probs < p", "cum <= p"))),
-    Mutant("top_p_filter", "drops the crossing token and may keep none", "takes the total past p must stay",
+    Mutant("top_p_filter", "drops the crossing token and may keep none", "top_p_drop_crossing",
            edit(TOP_P, ("cum - probs < p", "cum <= p"), ("    keep_sorted[..., 0] = True\n", ""))),
-    Mutant("top_p_filter", "keeps none for p=0", "always keep at least the most likely token",
+    Mutant("top_p_filter", "keeps none for p=0", "top_p_none",
            edit(TOP_P, ("    keep_sorted[..., 0] = True\n", ""))),
-    Mutant("top_p_filter", "boundary: a set reaching p exactly is not enough", "reaches p exactly",
+    Mutant("top_p_filter", "boundary: a set reaching p exactly is not enough", "top_p_boundary",
            edit(TOP_P, ("cum - probs < p", "cum - probs <= p"))),
-    Mutant("top_p_filter", "cumulative sum of logits", "adds up probabilities, not logits",
+    Mutant("top_p_filter", "cumulative sum of logits", "top_p_on_logits",
            edit(TOP_P, ("    cum = np.cumsum(probs, axis=-1)\n    keep_sorted = cum - probs < p\n",
                         "    cum = np.cumsum(sorted_logits, axis=-1)\n    keep_sorted = cum - sorted_logits < p\n"))),
-    Mutant("top_p_filter", "keeps the least likely tokens", "kept the least likely tokens",
+    Mutant("top_p_filter", "keeps the least likely tokens", "top_p_least_likely",
            edit(TOP_P, ("order = np.argsort(-logits, axis=-1)", "order = np.argsort(logits, axis=-1)"),
                 ("probs = np.exp(sorted_logits - sorted_logits[..., :1])",
                  "probs = np.exp(sorted_logits - sorted_logits.max(axis=-1, keepdims=True))"),
                 ("keep_sorted = cum - probs < p\n    keep_sorted[..., 0] = True",
                  "keep_sorted = cum <= p\n    keep_sorted[..., 0] |= ~keep_sorted.any(axis=-1)"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("sample_next", "samples from the logits", "rng.choice needs probabilities",
+    Mutant("sample_next", "samples from the logits", "sample_from_logits",
            edit(SAMPLE, ("    probs = softmax(logits.astype(np.float64))\n"
                          "    return int(rng.choice(len(probs), p=probs))",
                          "    return int(rng.choice(len(logits), p=logits))"))),
-    Mutant("sample_next", "temperature after the softmax", "the temperature has no effect",
+    Mutant("sample_next", "temperature after the softmax", "temperature_after_softmax",
            edit(SAMPLE, ("    logits = apply_temperature(logits, temperature)\n", ""),
                 ("    probs = softmax(logits.astype(np.float64))\n",
                  "    probs = softmax(logits.astype(np.float64)) / temperature\n    probs = probs / probs.sum()\n"))),
-    Mutant("sample_next", "temperature after the filters", "apply the temperature first",
+    Mutant("sample_next", "temperature after the filters", "temperature_after_filters",
            edit(SAMPLE, ("    logits = apply_temperature(logits, temperature)\n", ""),
                 ("    probs = softmax(logits.astype(np.float64))\n",
                  "    probs = softmax(apply_temperature(logits, temperature).astype(np.float64))\n"))),
-    Mutant("sample_next", "filters ignored", "top_k and top_p are ignored",
+    Mutant("sample_next", "filters ignored", "filters_ignored",
            edit(SAMPLE, ("    if top_k is not None:\n        logits = top_k_filter(logits, top_k)\n"
                          "    if top_p is not None:\n        logits = top_p_filter(logits, top_p)\n", ""))),
-    Mutant("sample_next", "first position", "sampled from the first position",
+    Mutant("sample_next", "first position", "sample_first_position",
            edit(SAMPLE, ("logits = logits[-1]", "logits = logits[0]"))),
-    Mutant("sample_next", "argmax instead of a draw", "not take the argmax",
+    Mutant("sample_next", "argmax instead of a draw", "sample_always_greedy",
            edit(SAMPLE, ("return int(rng.choice(len(probs), p=probs))", "return int(np.argmax(probs))"))),
-    Mutant("sample_next", "another way to draw", "use rng.choice(len(probs), p=probs)",
+    Mutant("sample_next", "another way to draw", "sample_multinomial",
            edit(SAMPLE, ("return int(rng.choice(len(probs), p=probs))",
                          "return int(rng.multinomial(1, probs).argmax())"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("gpt2_cached", "positions restart at 0", "positions must carry on",
+    Mutant("gpt2_cached", "positions restart at 0", "a-new-token-sits-at-position",
            edit(GPT2_CACHED, ("wpe[n_past:n_past + len(ids)]", "wpe[:len(ids)]"))),
-    Mutant("gpt2_cached", "cache not extended: keeps only the new positions", "holds only the new positions",
+    Mutant("gpt2_cached", "cache not extended: keeps only the new positions", "the-returned-cache-holds-only-the",
            edit(GPT2_CACHED, ('''        if cache is not None:
             k = np.concatenate([cache[i][0], k], axis=1)
             v = np.concatenate([cache[i][1], v], axis=1)
@@ -291,32 +291,32 @@ def top_k_filter(logits, k):
             k = np.concatenate([cache[i][0], k], axis=1)
             v = np.concatenate([cache[i][1], v], axis=1)
 '''))),
-    Mutant("gpt2_cached", "cache not extended: returns the cache it was given", "the cache is not extended",
+    Mutant("gpt2_cached", "cache not extended: returns the cache it was given", "the-cache-is-not-extended-return",
            edit(GPT2_CACHED, ("return layer_norm(x, **params[\"ln_f\"]) @ wte.T, new_cache",
                               "return layer_norm(x, **params[\"ln_f\"]) @ wte.T, cache if cache else new_cache"))),
-    Mutant("gpt2_cached", "square causal mask", "a square causal_mask(n_new) no longer fits",
+    Mutant("gpt2_cached", "square causal mask", "with-a-cache-the-mask-is",
            edit(GPT2_CACHED, ("        mask = np.triu(np.full((n_new, n_total), -1e10, dtype=x.dtype), "
                               "k=n_total - n_new + 1)\n",
                               "        mask = causal_mask(n_new)\n"),
                 ("from solutions import ffn,", "from solutions import causal_mask, ffn,"))),
-    Mutant("gpt2_cached", "no mask", "must not see each other's future",
+    Mutant("gpt2_cached", "no mask", "the-new-positions-must-not-see",
            edit(GPT2_CACHED, (" + mask)", ")"))),
-    Mutant("gpt2_cached", "modifies the cache it is given", "you changed the cache you were given",
+    Mutant("gpt2_cached", "modifies the cache it is given", "you-changed-the-cache-you-were",
            edit(GPT2_CACHED, ("    new_cache = []\n", "    new_cache = cache if cache is not None else []\n"),
                 ("        new_cache.append((k, v))\n",
                  "        if cache is None:\n            new_cache.append((k, v))\n"
                  "        else:\n            new_cache[i] = (k, v)\n"))),
-    Mutant("gpt2_cached", "concatenates along the heads axis", "not the heads axis",
+    Mutant("gpt2_cached", "concatenates along the heads axis", "concatenate-the-cached-and-new-keys",
            edit(GPT2_CACHED, ("[cache[i][0], k], axis=1", "[cache[i][0], k], axis=0"),
                 ("[cache[i][1], v], axis=1", "[cache[i][1], v], axis=0"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("generate_cached", "cache not extended", "a cache that is not updated",
+    Mutant("generate_cached", "cache not extended", "each-step-must-continue-from-the",
            edit(GENERATE_CACHED, (CACHE_STEP, "        logits, _ = gpt2_cached([token], params, n_head, cache)"))),
-    Mutant("generate_cached", "does not stop at <|endoftext|>", "must stop as soon as eos_id",
+    Mutant("generate_cached", "does not stop at <|endoftext|>", "generation-must-stop-as-soon-as",
            edit(GENERATE_CACHED, ("if token == eos_id or len(new) == n_new:", "if len(new) == n_new:"))),
-    Mutant("generate_cached", "returns the prompt with the new tokens", "return only the new tokens",
+    Mutant("generate_cached", "returns the prompt with the new tokens", "return-only-the-new-tokens-not",
            edit(GENERATE_CACHED, ("            return new\n", "            return ids + new\n"))),
-    Mutant("generate_cached", "always greedy", "sample each token with sample_next",
+    Mutant("generate_cached", "always greedy", "with-an-rng-sample-each-token",
            edit(GENERATE_CACHED, ("token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, "
                                   "top_k, top_p)", "token = greedy(logits)"))),
 ]
