@@ -8,7 +8,6 @@ error it raised, as plain data.
 
 from __future__ import annotations
 
-import traceback
 from collections import Counter
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 import solutions
 
 from ..engine import NOT_IMPLEMENTED, Case, Exercise, Mistake, register
+from ..probes import encode_pieces
 
 # --------------------------------------------------------------------------------------------------------------
 # bpe_encode_piece
@@ -168,38 +168,6 @@ def bpe_groups(rng: np.random.Generator, hidden: bool) -> list[tuple[str, list[b
                                                   for _ in range(8))), 24)),
         ]
     return [(label, _unique(pieces)) for label, pieces in groups]
-
-
-def encode_pieces(fn, pieces):
-    """The probe: fn(piece, ranks) for every piece, each outcome as plain data.  # pieces -> [ids | error]
-
-    ids come back as a list of ints (anything that is not an int, such as bytes, as its repr); an exception as
-    {"raised": type name, "key": type of a missing key, "message": ..., "where": the learner's line}.
-    The ranks are loaded here, in the learner's process, and copied so a function that changes them cannot
-    change the next case.
-    """
-    ranks = dict(solutions.load_ranks())
-    out = []
-    for piece in pieces:
-        try:
-            ids = fn(piece, ranks)
-        except NotImplementedError:
-            raise
-        except Exception as exc:  # the learner's exception is data
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograder" not in f.filename]
-            key = type(exc.args[0]).__name__ if isinstance(exc, KeyError) and exc.args else ""
-            line = (frames[-1].line or "").strip() if frames else ""
-            where = f"line {frames[-1].lineno}" + (f": {line}" if line else "") if frames else ""
-            out.append({"raised": type(exc).__name__, "key": key, "message": str(exc)[:200], "where": where})
-            continue
-        out.append(_plain_ids(ids))
-    return out
-
-
-def _plain_ids(ids):
-    if isinstance(ids, (list, tuple, np.ndarray)):
-        return [int(i) if isinstance(i, (int, np.integer)) and not isinstance(i, bool) else repr(i) for i in ids]
-    return f"returned {type(ids).__name__} {repr(ids)[:80]}"
 
 
 def _same(got, want) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 import solutions
 
 from ..engine import Case, Exercise, Mistake, register
+from ..probes import _shape_tree, count_of_size
 from .ch05_attention import torch_mha
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -400,33 +401,6 @@ GPT2 = register(Exercise(
 # ----------------------------------------------------------------------------------------------------------------
 # count_parameters
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def _shape_tree(hparams: dict) -> dict:
-    """A GPT-2 parameter tree of the given size whose leaves take no memory (zero-stride views).
-
-    hparams -> {wte, wpe, blocks, ln_f}, like solutions.init_params
-    """
-    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
-
-    def leaf(*shape):
-        return np.broadcast_to(np.float32(0), shape)
-
-    def ln():
-        return {"g": leaf(n_embd), "b": leaf(n_embd)}
-
-    def lin(n_in, n_out):
-        return {"w": leaf(n_in, n_out), "b": leaf(n_out)}
-
-    blocks = [{"ln_1": ln(), "attn": {"c_attn": lin(n_embd, 3 * n_embd), "c_proj": lin(n_embd, n_embd)},
-               "ln_2": ln(), "mlp": {"c_fc": lin(n_embd, 4 * n_embd), "c_proj": lin(4 * n_embd, n_embd)}}
-              for _ in range(n_layer)]
-    return {"wte": leaf(n_vocab, n_embd), "wpe": leaf(n_ctx, n_embd), "blocks": blocks, "ln_f": ln()}
-
-
-def count_of_size(fn, hparams):
-    """Probe: count the parameters of a full-size model without allocating it."""
-    return fn(_shape_tree(hparams))
 
 
 GPT2_MEDIUM = {"n_vocab": 50257, "n_ctx": 1024, "n_embd": 1024, "n_head": 16, "n_layer": 24}

@@ -6,10 +6,7 @@ parameter tree (a few thousand numbers): nothing big travels with a case, and no
 
 from __future__ import annotations
 
-import functools
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +14,15 @@ import numpy as np
 import solutions
 
 from ..engine import Case, Exercise, Mistake, register
+from ..probes import (  # noqa: F401 (reference_state_dict and write_checkpoint: for the tests)
+    probe_from_params,
+    probe_load,
+    probe_logits,
+    probe_state_dict,
+    probe_tied,
+    reference_state_dict,
+    write_checkpoint,
+)
 
 PREFIX = "transformer."
 STD = 0.25  # weights large enough that GELU's erf/tanh gap and a missing attention scale show in the logits
@@ -57,46 +63,6 @@ def _leaf(tree, path):
 # --------------------------------------------------------------------------------------------------------------
 # load_gpt2_params
 # --------------------------------------------------------------------------------------------------------------
-def write_checkpoint(model_dir: Path, hparams: dict, params: dict, layout: str = "save_pretrained",
-                     drop: str | None = None) -> Path:
-    """A Hugging Face GPT-2 directory holding `params`.
-
-    layout "save_pretrained": what transformers 5 writes (every name with the `transformer.` prefix, no lm_head);
-    layout "published": the openai-community/gpt2 layout (no prefix, attn.bias / attn.masked_bias buffers, an
-    lm_head.weight equal to wte, and a config.json that also says n_ctx). `drop` leaves one tensor out.
-    """
-    from safetensors.numpy import load_file, save_file
-
-    solutions.save_gpt2_params(hparams, params, model_dir)
-    if layout == "published":
-        saved = load_file(model_dir / "model.safetensors")
-        tensors = {name.removeprefix(PREFIX): array for name, array in saved.items()}
-        n_ctx = hparams["n_ctx"]
-        for i in range(hparams["n_layer"]):
-            tensors[f"h.{i}.attn.bias"] = np.tril(np.ones((n_ctx, n_ctx), dtype=np.float32))[None, None]
-            tensors[f"h.{i}.attn.masked_bias"] = np.array(-1e4, dtype=np.float32)
-        tensors["lm_head.weight"] = tensors["wte.weight"].copy()
-        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
-        config = json.loads((model_dir / "config.json").read_text())
-        (model_dir / "config.json").write_text(json.dumps({**config, "n_ctx": n_ctx}, indent=2))
-    if drop is not None:
-        tensors = load_file(model_dir / "model.safetensors")
-        del tensors[drop]
-        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
-    return model_dir
-
-
-def probe_load(load_gpt2_params, hparams: dict, params: dict, layout: str = "save_pretrained",
-               drop: str | None = None):
-    """Write a tiny checkpoint in a temporary directory and load it with `load_gpt2_params` -> (hparams, params)."""
-    model_dir = Path(tempfile.mkdtemp(prefix="gpt2-checkpoint-"))
-    try:
-        write_checkpoint(model_dir, hparams, params, layout, drop)
-        return load_gpt2_params(str(model_dir))
-    finally:
-        shutil.rmtree(model_dir, ignore_errors=True)
-
-
 def load_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     hparams = _hparams(rng, hidden)
     params = _params(rng, hparams)
@@ -263,93 +229,6 @@ LOAD_GPT2_PARAMS = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # GPT2, the PyTorch module
 # --------------------------------------------------------------------------------------------------------------
-def reference_state_dict(hparams: dict, params: dict) -> dict:
-    """Hugging Face GPT2LMHeadModel's state dict holding `params` (lm_head.weight is wte's tensor)."""
-    import torch
-
-    state = {PREFIX + name: torch.tensor(np.asarray(_leaf(params, path), dtype=np.float32))
-             for name, path in _layout(hparams)}
-    state["lm_head.weight"] = state[PREFIX + "wte.weight"]
-    return state
-
-
-def _one_thread(probe):
-    """Run a probe with one torch thread (on these tiny models a second thread only adds waiting: 100x slower on a
-    busy machine) and leave the caller's torch random state as it was (the probes seed it)."""
-
-    @functools.wraps(probe)
-    def wrapper(*args, **kwargs):
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.random.fork_rng(devices=[]):
-                return probe(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    return wrapper
-
-
-def _build(GPT2, hparams: dict):
-    import torch
-
-    torch.manual_seed(0)  # the random initial weights are the same on every run
-    return GPT2(**{k: hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")})
-
-
-def _numpy(out):
-    import torch
-
-    return out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out
-
-
-@_one_thread
-def probe_state_dict(GPT2, hparams: dict) -> dict:
-    """Build GPT2(**hparams) -> {state_dict name: shape}."""
-    return {name: tuple(t.shape) for name, t in _build(GPT2, hparams).state_dict().items()}
-
-
-@_one_thread
-def probe_tied(GPT2, hparams: dict) -> bool | None:
-    """Is lm_head.weight the very tensor of transformer.wte.weight? (None when either name is missing)"""
-    state = _build(GPT2, hparams).state_dict(keep_vars=True)
-    head, wte = state.get("lm_head.weight"), state.get(PREFIX + "wte.weight")
-    return None if head is None or wte is None else head.data_ptr() == wte.data_ptr()
-
-
-@_one_thread
-def probe_logits(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> np.ndarray:
-    """GPT2(**hparams), load_state_dict(the reference state dict, strict=True), eval, logits for `ids`."""
-    import torch
-
-    model = _build(GPT2, hparams)
-    model.load_state_dict(reference_state_dict(hparams, params), strict=True)
-    model.eval()
-    with torch.no_grad():
-        return _numpy(model(torch.from_numpy(ids)))
-
-
-@_one_thread
-def probe_from_params(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> dict:
-    """GPT2.from_params(hparams, params): which weights don't hold the values of `params`, and the logits."""
-    import torch
-
-    torch.manual_seed(0)
-    model = GPT2.from_params(hparams, params)
-    state = model.state_dict()
-    wrong = []
-    for name, tensor in reference_state_dict(hparams, params).items():
-        got = state.get(name)
-        if got is None or tuple(got.shape) != tuple(tensor.shape) or not torch.equal(got.detach().cpu(), tensor):
-            wrong.append(name)
-    model.eval()
-    with torch.no_grad():
-        logits = _numpy(model(torch.from_numpy(ids)))
-    return {"weights that don't hold the values in params": wrong, "logits": logits}
-
-
 def _compare_state_dict(got, want, case) -> str | None:
     if not isinstance(got, dict):
         return f"expected a dict of names, got {type(got).__name__}"

@@ -8,7 +8,6 @@ which fixes the method: rng.choice(len(probs), p=probs)) and statistically (a ch
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import numpy as np
@@ -17,6 +16,7 @@ import solutions
 from solutions.ch08_decoding import last_row
 
 from ..engine import Case, Exercise, Mistake, compare_values, register
+from ..probes import probe_cached, probe_counts, probe_draws, probe_generate
 
 FLOAT32 = {"atol": 1e-6, "rtol": 1e-6}
 EOS = 50256
@@ -363,21 +363,6 @@ TOP_P_FILTER = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # sample_next
 # --------------------------------------------------------------------------------------------------------------
-def probe_draws(sample_next, logits, seed: int, n_draws: int, **kwargs) -> list:
-    """n_draws calls of sample_next with one generator seeded `seed` -> the drawn token ids."""
-    rng = np.random.default_rng(seed)
-    return [sample_next(logits, rng, **kwargs) for _ in range(n_draws)]
-
-
-def probe_counts(sample_next, logits, seed: int, n_draws: int, **kwargs) -> np.ndarray:
-    """How often each token was drawn in n_draws calls.  # -> [n_vocab] int64"""
-    draws = np.array(probe_draws(sample_next, logits, seed, n_draws, **kwargs))
-    n_vocab = np.shape(logits)[-1]
-    if draws.dtype.kind not in "iu" or draws.min() < 0 or draws.max() >= n_vocab:
-        raise ValueError(f"sample_next returned {draws[:5]} ...: expected token ids in [0, {n_vocab})")
-    return np.bincount(draws, minlength=n_vocab).astype(np.int64)
-
-
 def sampling_probs(logits, temperature=1.0, top_k=None, top_p=None) -> np.ndarray:
     """The distribution sample_next must draw from.  # [..., n_vocab] -> [n_vocab] float64"""
     logits = solutions.apply_temperature(last_row(np.asarray(logits)), temperature)
@@ -540,13 +525,6 @@ def _model(rng: np.random.Generator, hidden: bool):
     raise RuntimeError("no lively test model found")
 
 
-def probe_generate(generate, ids, params, n_head, n_new, seed=None, **kwargs):
-    """generate(ids, params, n_head, n_new, rng=default_rng(seed) if seed is given, **kwargs) -> its list of ids."""
-    if seed is not None:
-        kwargs["rng"] = np.random.default_rng(seed)
-    return generate(ids, params, n_head, n_new, **kwargs)
-
-
 def generate_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     hparams, params, prompt, stop = _model(rng, hidden)
     n_head, n_ctx = hparams["n_head"], hparams["n_ctx"]
@@ -625,36 +603,6 @@ GENERATE = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 _RESTART = ("a new token sits at position len(cache), not 0: its position embedding is wpe[n_past + i] — "
             "positions must carry on from the cached ones.")
-
-
-def _snapshot(cache):
-    return None if cache is None else copy.deepcopy([tuple(np.array(a) for a in layer) for layer in cache])
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return len(a) == len(b) and all(len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y))
-                                    for x, y in zip(a, b))
-
-
-def probe_cached(gpt2_cached, ids, params, n_head, chunks):
-    """Feed `ids` in chunks (the first without a cache, each next one with the cache the previous call returned).
-
-    -> {"cache shapes": per layer (k shape, v shape) after the last call, "logits": [n_seq, n_vocab] of all calls,
-        "cache passed in left unchanged": bool}
-    """
-    ids = [int(i) for i in ids]
-    cache, steps, unchanged, start = None, [], True, 0
-    for size in chunks:
-        before = _snapshot(cache)
-        logits, new_cache = gpt2_cached(ids[start:start + size], params, n_head, cache) if cache is not None \
-            else gpt2_cached(ids[start:start + size], params, n_head)
-        unchanged = unchanged and _same(before, _snapshot(cache))
-        steps.append(np.asarray(logits))
-        cache, start = new_cache, start + size
-    shapes = [tuple(tuple(np.shape(a)) for a in layer) for layer in cache]
-    return {"cache shapes": shapes, "logits": np.concatenate(steps), "cache passed in left unchanged": unchanged}
 
 
 def gpt2_cached_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:

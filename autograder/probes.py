@@ -1,0 +1,452 @@
+"""The probes: how a case calls the learner's code, in the learner's (sandboxed) process.
+
+A case's `probe` builds what the learner's function needs from plain data (a model with given weights, a checkpoint
+directory, a generator with a seed) and returns plain data (NumPy arrays, lists, dicts, strings).
+
+This module runs inside the grading sandbox, which must not see the chapters' exercise modules (hidden-case generators,
+known mistakes) nor the chapter's own reference. So it imports only the standard library, NumPy, PyTorch, tiktoken
+and safetensors — never `solutions` and never `autograder.exercises`. The exercise modules import their probes from
+here.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import re
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 01: encode_pieces
+# ----------------------------------------------------------------------------------------------------------------
+RANKS_SHA256 = "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
+
+
+def _ranks_path() -> Path:
+    """data/r50k_base.tiktoken next to this package (the repository's, or the sandbox runtime's copy)."""
+    return Path(__file__).resolve().parent.parent / "data" / "r50k_base.tiktoken"
+
+
+@functools.cache
+def _ranks() -> dict:
+    from tiktoken.load import load_tiktoken_bpe
+
+    old = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = ""  # no copy into a cache directory
+    try:
+        return load_tiktoken_bpe(str(_ranks_path()), expected_hash=RANKS_SHA256)
+    finally:
+        if old is None:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+        else:
+            os.environ["TIKTOKEN_CACHE_DIR"] = old
+
+
+def _plain_ids(ids):
+    if isinstance(ids, (list, tuple, np.ndarray)):
+        return [int(i) if isinstance(i, (int, np.integer)) and not isinstance(i, bool) else repr(i) for i in ids]
+    return f"returned {type(ids).__name__} {repr(ids)[:80]}"
+
+
+def encode_pieces(fn, pieces):
+    """The probe: fn(piece, ranks) for every piece, each outcome as plain data.  # pieces -> [ids | error]
+
+    ids come back as a list of ints (anything that is not an int, such as bytes, as its repr); an exception as
+    {"raised": type name, "key": type of a missing key, "message": ..., "where": the learner's line}.
+    The ranks are loaded here, in the learner's process, and copied so a function that changes them cannot
+    change the next case.
+    """
+    ranks = dict(_ranks())
+    out = []
+    for piece in pieces:
+        try:
+            ids = fn(piece, ranks)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # the learner's exception is data
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograder" not in f.filename]
+            key = type(exc.args[0]).__name__ if isinstance(exc, KeyError) and exc.args else ""
+            line = (frames[-1].line or "").strip() if frames else ""
+            where = f"line {frames[-1].lineno}" + (f": {line}" if line else "") if frames else ""
+            out.append({"raised": type(exc).__name__, "key": key, "message": str(exc)[:200], "where": where})
+            continue
+        out.append(_plain_ids(ids))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 04: DeepMLP, layer_gradients, residual, pre_norm
+# ----------------------------------------------------------------------------------------------------------------
+NAMES_SHAPES = "a ValueError whose message names both shapes"
+HIDES_SHAPES = "a ValueError whose message does not name both shapes"
+
+
+def _shape_error(exc: ValueError, shape_a: tuple, shape_b: tuple) -> dict:
+    """A ValueError about two shapes, as data: does its message name the sizes in which they differ?"""
+    differing = {a for a, b in zip(shape_a, shape_b) if a != b} | {b for a, b in zip(shape_a, shape_b) if a != b}
+    numbers = {int(n) for n in re.findall(r"\d+", str(exc))}
+    return {"error": "ValueError", "verdict": NAMES_SHAPES if differing <= numbers else HIDES_SHAPES,
+            "message": str(exc)[:300]}
+
+
+def _parameters(model) -> list:
+    return sorted((name, tuple(int(n) for n in p.shape)) for name, p in model.named_parameters())
+
+
+def probe_deep_mlp(cls, layer_sizes, use_shortcut, weights, x) -> dict:
+    """Build cls(layer_sizes, use_shortcut) (torch seed 0), copy in `weights`, run it on x.
+
+    -> {"parameters": [(name, shape)], "output": array | shape error}
+    """
+    import torch
+
+    torch.manual_seed(0)
+    try:
+        model = cls(list(layer_sizes), use_shortcut)
+        parameters = _parameters(model)
+        if parameters != sorted((k, tuple(v.shape)) for k, v in weights.items()):
+            return {"parameters": parameters, "output": None}
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        with torch.no_grad():
+            out = model(torch.from_numpy(x))
+    except ValueError as exc:
+        widths = next(((a, b) for a, b in zip(layer_sizes, layer_sizes[1:]) if a != b), ())
+        return {"parameters": None, "output": _shape_error(exc, (x.shape[0], *widths[:1]), (x.shape[0], *widths[1:]))}
+    return {"parameters": parameters, "output": out.detach().numpy() if isinstance(out, torch.Tensor) else out}
+
+
+def _gradient_model(layer_sizes, use_shortcut):
+    """The model layer_gradients is probed on: layers.i.0 = Linear, layers.i.1 = GELU, a shortcut around each layer
+    when asked (only where the widths agree)."""
+    import torch
+    from torch import nn
+
+    layers = nn.ModuleList(nn.Sequential(nn.Linear(a, b), nn.GELU()) for a, b in zip(layer_sizes, layer_sizes[1:]))
+
+    class _Probed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = layers
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for layer in self.layers:
+                out = layer(x)
+                x = x + out if use_shortcut and out.shape == x.shape else out
+            return x
+
+    return _Probed()
+
+
+def probe_layer_gradients(fn, layer_sizes, use_shortcut, weights, runs) -> list:
+    """One DeepMLP-shaped model with `weights`; fn(model, x, target) for each (x, target) in runs, on the same model.
+
+    -> [array of per-layer values] per run
+    """
+    import torch
+
+    model = _gradient_model(list(layer_sizes), use_shortcut)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    return [np.array([float(g) for g in fn(model, torch.from_numpy(x), torch.from_numpy(target))])
+            for x, target in runs]
+
+
+def _sublayer(w, kind):
+    """A fixed sub-layer: "map" keeps the rows, x [..., n, d] -> [..., n, w.shape[1]]; "pool" averages them,
+    -> [..., 1, w.shape[1]]."""
+    if kind == "pool":
+        return lambda h: np.tanh(h.mean(axis=-2, keepdims=True) @ w)
+    return lambda h: np.tanh(h @ w)
+
+
+def probe_residual(fn, x, w, kind="map"):
+    sub = _sublayer(w, kind)
+    try:
+        return fn(x, sub)
+    except ValueError as exc:
+        return _shape_error(exc, x.shape, sub(x).shape)
+
+
+def probe_pre_norm(fn, x, ln, w, kind="map"):
+    sub = _sublayer(w, kind)
+    try:
+        return fn(x, ln, sub)
+    except ValueError as exc:
+        return _shape_error(exc, x.shape, sub(x).shape)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 06: count_parameters
+# ----------------------------------------------------------------------------------------------------------------
+def _shape_tree(hparams: dict) -> dict:
+    """A GPT-2 parameter tree of the given size whose leaves take no memory (zero-stride views).
+
+    hparams -> {wte, wpe, blocks, ln_f}, like solutions.init_params
+    """
+    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
+
+    def leaf(*shape):
+        return np.broadcast_to(np.float32(0), shape)
+
+    def ln():
+        return {"g": leaf(n_embd), "b": leaf(n_embd)}
+
+    def lin(n_in, n_out):
+        return {"w": leaf(n_in, n_out), "b": leaf(n_out)}
+
+    blocks = [{"ln_1": ln(), "attn": {"c_attn": lin(n_embd, 3 * n_embd), "c_proj": lin(n_embd, n_embd)},
+               "ln_2": ln(), "mlp": {"c_fc": lin(n_embd, 4 * n_embd), "c_proj": lin(4 * n_embd, n_embd)}}
+              for _ in range(n_layer)]
+    return {"wte": leaf(n_vocab, n_embd), "wpe": leaf(n_ctx, n_embd), "blocks": blocks, "ln_f": ln()}
+
+
+def count_of_size(fn, hparams):
+    """Probe: count the parameters of a full-size model without allocating it."""
+    return fn(_shape_tree(hparams))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 07: load_gpt2_params, GPT2
+# ----------------------------------------------------------------------------------------------------------------
+PREFIX = "transformer."
+EOS_ID = 50256
+
+
+def _checkpoint_layout(hparams: dict):
+    """(Hugging Face name without prefix, path in the params tree, shape) for every GPT-2 weight."""
+    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
+    yield "wte.weight", ("wte",), (n_vocab, n_embd)
+    yield "wpe.weight", ("wpe",), (n_ctx, n_embd)
+    linears = {"attn.c_attn": (n_embd, 3 * n_embd), "attn.c_proj": (n_embd, n_embd),
+               "mlp.c_fc": (n_embd, 4 * n_embd), "mlp.c_proj": (4 * n_embd, n_embd)}
+    for i in range(n_layer):
+        for ln in ("ln_1", "ln_2"):
+            yield f"h.{i}.{ln}.weight", ("blocks", i, ln, "g"), (n_embd,)
+            yield f"h.{i}.{ln}.bias", ("blocks", i, ln, "b"), (n_embd,)
+        for name, (n_in, n_out) in linears.items():
+            path = ("blocks", i, *name.split("."))
+            yield f"h.{i}.{name}.weight", (*path, "w"), (n_in, n_out)
+            yield f"h.{i}.{name}.bias", (*path, "b"), (n_out,)
+    yield "ln_f.weight", ("ln_f", "g"), (n_embd,)
+    yield "ln_f.bias", ("ln_f", "b"), (n_embd,)
+
+
+def _leaf(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _config(hparams: dict) -> dict:
+    """The config.json that save_pretrained writes for these hyper-parameters."""
+    has_eos = hparams["n_vocab"] > EOS_ID
+    return {
+        "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": hparams["n_vocab"],
+        "n_positions": hparams["n_ctx"], "n_embd": hparams["n_embd"], "n_head": hparams["n_head"],
+        "n_layer": hparams["n_layer"], "n_inner": None, "activation_function": "gelu_new",
+        "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1,
+        "initializer_range": 0.02, "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False,
+        "reorder_and_upcast_attn": False, "tie_word_embeddings": True, "use_cache": True,
+        "bos_token_id": EOS_ID if has_eos else None, "eos_token_id": EOS_ID if has_eos else None,
+        "dtype": "float32",
+    }
+
+
+def _save(hparams: dict, params: dict, model_dir: Path) -> None:
+    """config.json + model.safetensors with save_pretrained's names (what transformers 5 writes)."""
+    from safetensors.numpy import save_file
+
+    tensors = {PREFIX + name: np.ascontiguousarray(np.asarray(_leaf(params, path)), dtype=np.float32)
+               for name, path, _ in _checkpoint_layout(hparams)}
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / "config.json").write_text(json.dumps(_config(hparams), indent=2) + "\n")
+    save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
+
+
+def write_checkpoint(model_dir: Path, hparams: dict, params: dict, layout: str = "save_pretrained",
+                     drop: str | None = None) -> Path:
+    """A Hugging Face GPT-2 directory holding `params`.
+
+    layout "save_pretrained": what transformers 5 writes (every name with the `transformer.` prefix, no lm_head);
+    layout "published": the openai-community/gpt2 layout (no prefix, attn.bias / attn.masked_bias buffers, an
+    lm_head.weight equal to wte, and a config.json that also says n_ctx). `drop` leaves one tensor out.
+    """
+    from safetensors.numpy import load_file, save_file
+
+    model_dir = Path(model_dir)
+    _save(hparams, params, model_dir)
+    if layout == "published":
+        saved = load_file(model_dir / "model.safetensors")
+        tensors = {name.removeprefix(PREFIX): array for name, array in saved.items()}
+        n_ctx = hparams["n_ctx"]
+        for i in range(hparams["n_layer"]):
+            tensors[f"h.{i}.attn.bias"] = np.tril(np.ones((n_ctx, n_ctx), dtype=np.float32))[None, None]
+            tensors[f"h.{i}.attn.masked_bias"] = np.array(-1e4, dtype=np.float32)
+        tensors["lm_head.weight"] = tensors["wte.weight"].copy()
+        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
+        config = json.loads((model_dir / "config.json").read_text())
+        (model_dir / "config.json").write_text(json.dumps({**config, "n_ctx": n_ctx}, indent=2))
+    if drop is not None:
+        tensors = load_file(model_dir / "model.safetensors")
+        del tensors[drop]
+        save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
+    return model_dir
+
+
+def probe_load(load_gpt2_params, hparams: dict, params: dict, layout: str = "save_pretrained",
+               drop: str | None = None):
+    """Write a tiny checkpoint in a temporary directory and load it with `load_gpt2_params` -> (hparams, params)."""
+    model_dir = Path(tempfile.mkdtemp(prefix="gpt2-checkpoint-"))
+    try:
+        write_checkpoint(model_dir, hparams, params, layout, drop)
+        return load_gpt2_params(str(model_dir))
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
+
+
+def reference_state_dict(hparams: dict, params: dict) -> dict:
+    """Hugging Face GPT2LMHeadModel's state dict holding `params` (lm_head.weight is wte's tensor)."""
+    import torch
+
+    state = {PREFIX + name: torch.tensor(np.asarray(_leaf(params, path), dtype=np.float32))
+             for name, path, _ in _checkpoint_layout(hparams)}
+    state["lm_head.weight"] = state[PREFIX + "wte.weight"]
+    return state
+
+
+def _one_thread(probe):
+    """Run a probe with one torch thread (on these tiny models a second thread only adds waiting: 100x slower on a
+    busy machine) and leave the caller's torch random state as it was (the probes seed it)."""
+
+    @functools.wraps(probe)
+    def wrapper(*args, **kwargs):
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                return probe(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
+
+
+def _build(GPT2, hparams: dict):
+    import torch
+
+    torch.manual_seed(0)  # the random initial weights are the same on every run
+    return GPT2(**{k: hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")})
+
+
+def _numpy(out):
+    import torch
+
+    return out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out
+
+
+@_one_thread
+def probe_state_dict(GPT2, hparams: dict) -> dict:
+    """Build GPT2(**hparams) -> {state_dict name: shape}."""
+    return {name: tuple(t.shape) for name, t in _build(GPT2, hparams).state_dict().items()}
+
+
+@_one_thread
+def probe_tied(GPT2, hparams: dict) -> bool | None:
+    """Is lm_head.weight the very tensor of transformer.wte.weight? (None when either name is missing)"""
+    state = _build(GPT2, hparams).state_dict(keep_vars=True)
+    head, wte = state.get("lm_head.weight"), state.get(PREFIX + "wte.weight")
+    return None if head is None or wte is None else head.data_ptr() == wte.data_ptr()
+
+
+@_one_thread
+def probe_logits(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> np.ndarray:
+    """GPT2(**hparams), load_state_dict(the reference state dict, strict=True), eval, logits for `ids`."""
+    import torch
+
+    model = _build(GPT2, hparams)
+    model.load_state_dict(reference_state_dict(hparams, params), strict=True)
+    model.eval()
+    with torch.no_grad():
+        return _numpy(model(torch.from_numpy(ids)))
+
+
+@_one_thread
+def probe_from_params(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> dict:
+    """GPT2.from_params(hparams, params): which weights don't hold the values of `params`, and the logits."""
+    import torch
+
+    torch.manual_seed(0)
+    model = GPT2.from_params(hparams, params)
+    state = model.state_dict()
+    wrong = []
+    for name, tensor in reference_state_dict(hparams, params).items():
+        got = state.get(name)
+        if got is None or tuple(got.shape) != tuple(tensor.shape) or not torch.equal(got.detach().cpu(), tensor):
+            wrong.append(name)
+    model.eval()
+    with torch.no_grad():
+        logits = _numpy(model(torch.from_numpy(ids)))
+    return {"weights that don't hold the values in params": wrong, "logits": logits}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 08: sample_next, generate, gpt2_cached
+# ----------------------------------------------------------------------------------------------------------------
+def probe_draws(sample_next, logits, seed: int, n_draws: int, **kwargs) -> list:
+    """n_draws calls of sample_next with one generator seeded `seed` -> the drawn token ids."""
+    rng = np.random.default_rng(seed)
+    return [sample_next(logits, rng, **kwargs) for _ in range(n_draws)]
+
+
+def probe_counts(sample_next, logits, seed: int, n_draws: int, **kwargs) -> np.ndarray:
+    """How often each token was drawn in n_draws calls.  # -> [n_vocab] int64"""
+    draws = np.array(probe_draws(sample_next, logits, seed, n_draws, **kwargs))
+    n_vocab = np.shape(logits)[-1]
+    if draws.dtype.kind not in "iu" or draws.min() < 0 or draws.max() >= n_vocab:
+        raise ValueError(f"sample_next returned {draws[:5]} ...: expected token ids in [0, {n_vocab})")
+    return np.bincount(draws, minlength=n_vocab).astype(np.int64)
+
+
+def probe_generate(generate, ids, params, n_head, n_new, seed=None, **kwargs):
+    """generate(ids, params, n_head, n_new, rng=default_rng(seed) if seed is given, **kwargs) -> its list of ids."""
+    if seed is not None:
+        kwargs["rng"] = np.random.default_rng(seed)
+    return generate(ids, params, n_head, n_new, **kwargs)
+
+
+def _snapshot(cache):
+    return None if cache is None else copy.deepcopy([tuple(np.array(a) for a in layer) for layer in cache])
+
+
+def _same_cache(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y))
+                                    for x, y in zip(a, b))
+
+
+def probe_cached(gpt2_cached, ids, params, n_head, chunks):
+    """Feed `ids` in chunks (the first without a cache, each next one with the cache the previous call returned).
+
+    -> {"cache shapes": per layer (k shape, v shape) after the last call, "logits": [n_seq, n_vocab] of all calls,
+        "cache passed in left unchanged": bool}
+    """
+    ids = [int(i) for i in ids]
+    cache, steps, unchanged, start = None, [], True, 0
+    for size in chunks:
+        before = _snapshot(cache)
+        logits, new_cache = gpt2_cached(ids[start:start + size], params, n_head, cache) if cache is not None \
+            else gpt2_cached(ids[start:start + size], params, n_head)
+        unchanged = unchanged and _same_cache(before, _snapshot(cache))
+        steps.append(np.asarray(logits))
+        cache, start = new_cache, start + size
+    shapes = [tuple(tuple(np.shape(a)) for a in layer) for layer in cache]
+    return {"cache shapes": shapes, "logits": np.concatenate(steps), "cache passed in left unchanged": unchanged}
