@@ -15,9 +15,9 @@ import copy
 import importlib
 import math
 import os
-import sys
 import re
 import secrets
+import sys
 import textwrap
 import traceback
 import warnings
@@ -571,3 +571,39 @@ def grade_function(name: str, fn: Callable, hidden: bool = False, seed: int | No
         failing = {h for h in called if not grade_function(h, scope[h], siblings=False).passed}
         cascade({name: result}, {name: called}, failing)
     return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measuring tolerances: how far an outcome lands from the reference, in units of the case's tolerance
+# --------------------------------------------------------------------------------------------------------------
+def deviation(case: Case, got: Outcome, want: Outcome) -> float:
+    """max |got - want| / (atol + rtol·|want|) over the outcome's floats: below 1 passes the comparison.
+    0 for an exact match of non-float data, inf for anything structurally different (an error, a shape, a dtype).
+    A case with its own `compare` gives 0 or inf (its verdict)."""
+    if want.error or got.error or case.compare:
+        return 0.0 if _problem(case, got, want) is None else math.inf
+    return _deviation(got.value, want.value, case)
+
+
+def _deviation(got: Any, want: Any, case: Case) -> float:
+    if isinstance(want, np.ndarray) and want.dtype.kind in "fc":
+        if not isinstance(got, np.ndarray) or got.shape != want.shape or \
+                (case.check_dtype and got.dtype != want.dtype) or got.dtype.kind not in "fcbiu":
+            return math.inf
+        if not np.array_equal(np.isneginf(want), np.isneginf(got)):
+            return math.inf
+        finite = ~np.isneginf(want)
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(got[finite].astype(np.float64) - want[finite])
+            ratio = diff / (case.atol + case.rtol * np.abs(want[finite]))
+        return float(np.max(ratio, initial=0.0)) if not np.any(np.isnan(ratio)) else math.inf
+    if isinstance(want, (float, np.floating)) and not isinstance(want, bool):
+        try:
+            return abs(float(got) - float(want)) / (case.atol + case.rtol * abs(float(want)))
+        except (TypeError, ValueError):
+            return math.inf
+    if isinstance(want, dict) and isinstance(got, dict) and set(got) == set(want):
+        return max((_deviation(got[k], want[k], case) for k in want), default=0.0)
+    if isinstance(want, (list, tuple)) and isinstance(got, type(want)) and len(got) == len(want):
+        return max((_deviation(g, w, case) for g, w in zip(got, want)), default=0.0)
+    return 0.0 if compare_values(got, want, case) is None else math.inf

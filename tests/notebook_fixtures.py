@@ -39,6 +39,18 @@ def with_mutant(chapter: str, mutant: Mutant) -> nbformat.NotebookNode:
     raise LookupError(f"no answer cell of chapter {chapter} defines {mutant.exercise}")
 
 
+def with_source(chapter: str, sources: dict[str, str]) -> nbformat.NotebookNode:
+    """The solved notebook where `sources[name]` is appended to the answer cell defining `name`, so the learner's
+    definition is the one that counts (the cell's other definitions, such as split_heads next to mha, stay)."""
+    nb = solved(chapter)
+    for name, source in sources.items():
+        cell = next((c for c in nb.cells if cell_role(c) == "answer" and name in defined_names(c.source)), None)
+        if cell is None:
+            raise LookupError(f"no answer cell of chapter {chapter} defines {name}")
+        cell.source = cell.source + "\n\n" + PREAMBLE + source.strip("\n")
+    return nb
+
+
 def defined_names(source: str) -> set[str]:
     return {n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
