@@ -9,7 +9,6 @@ import pytest
 
 from autograder.grading import grade_notebook, max_score_of
 from autograder.notebooks import learner_notebook
-from tests.mutants import says
 from tests.notebook_fixtures import GRADED_CHAPTERS, chapter_file, first_mutant, solved, with_mutant, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Correct implementations written independently of `solutions`, one module per chapter (`tests/alternatives/chNN_*.py`).
+"""Correct implementations written independently of `solutions`, one module per chapter (chNN_*.py).
 
 Each module has `ALTERNATIVES: list[Alternative]`: at least three per exercise, of different shape (einsum, loops,
 torch, another equivalent formula, peers' code — picoGPT, minGPT, nanoGPT, LLMs-from-scratch, Hugging Face —
