@@ -96,7 +96,7 @@ def test_hard_coded_visible_answers_fail_hidden_cases():
         table = [(case, getattr(solutions, exercise.name)(*case.args, **case.kwargs)) for case in visible
                  if not case.probe and not case.raises]
 
-        def memorised(*args, **kwargs):
+        def memorised(*args, table=table, **kwargs):
             for case, out in table:
                 if all(np.array_equal(a, b) for a, b in zip(args, case.args) if isinstance(a, np.ndarray)):
                     return out

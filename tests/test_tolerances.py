@@ -3,9 +3,9 @@ reference (in units of each case's tolerance: below 1 passes) and how far the ne
 Both margins must be at least 10×: alternatives at most 0.1 of the tolerance, every mistake at least 10× over it
 on its most revealing case.
 
-MEASURED is the table as last measured (worst alternative, nearest mistake) over the hidden cases of SEEDS seeds:
-a tolerance change that moves a margin by more than 10× fails here until the table is updated, so the change
-shows its margins in review."""
+Each chapter's module of alternatives (tests/alternatives/chNN_*.py) holds `MEASURED`, the table as last measured
+(worst alternative, nearest mistake) over the visible cases and the hidden cases of SEEDS: a tolerance change that
+moves a margin by more than 10× fails here until the table is updated, so the change shows its margins in review."""
 
 import math
 
@@ -13,16 +13,13 @@ import pytest
 
 from autograder import REGISTRY, load_all
 from autograder.engine import deviation, expected, mistake_outcome, probe_case
-from tests.alternatives import all_alternatives, load
+from tests.alternatives import all_alternatives, load, measured_table
 
 load_all()
 SEEDS = [11, 12, 13, 14, 15]
 ALTERNATIVES = all_alternatives()
 
-# exercise: (worst correct alternative, nearest known mistake), both in units of the tolerance; inf = caught
-# structurally (an error, a shape, a dtype, an exact comparison)
-MEASURED: dict[str, tuple[float, float]] = {
-}
+MEASURED = measured_table()
 
 
 def measure(name: str) -> tuple[float, float]:

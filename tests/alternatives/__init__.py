@@ -4,7 +4,9 @@ Each module has `ALTERNATIVES: list[Alternative]`: at least three per exercise, 
 torch, another equivalent formula, peers' code — picoGPT, minGPT, nanoGPT, LLMs-from-scratch, Hugging Face —
 adapted with the smallest faithful change). The tests grade every one like a submission, over many hidden seeds
 (tests/test_alternatives.py): a correct answer must never lose a point. They also set the floor of every tolerance
-(tests/test_tolerances.py).
+(tests/test_tolerances.py), and `MEASURED: dict[str, tuple[float, float]]` records, per exercise, the worst
+alternative and the nearest known mistake in units of the tolerance (math.inf: caught structurally — an error, a
+shape, a dtype, an exact comparison), as tests/test_tolerances.py last measured them.
 """
 
 import importlib
@@ -27,6 +29,13 @@ def all_alternatives() -> list[Alternative]:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         found += importlib.import_module(f"{__name__}.{info.name}").ALTERNATIVES
     return found
+
+
+def measured_table() -> dict[str, tuple[float, float]]:
+    table = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        table.update(getattr(importlib.import_module(f"{__name__}.{info.name}"), "MEASURED", {}))
+    return table
 
 
 def load(alternative: Alternative, namespace: dict | None = None):
