@@ -99,7 +99,7 @@ class Exercise:
             seed = grading_seed() if hidden else VISIBLE_SEED
         key = (hidden, seed)
         if key not in self._cache:
-            self._cache.clear() if len(self._cache) > 16 else None
+            self._cache.clear() if len(self._cache) > 64 else None
             self._cache[key] = self.make_cases(np.random.default_rng(seed), hidden)
         return self._cache[key]
 
