@@ -3,130 +3,134 @@
 The result is Gradescope's results.json shape, plus an explicit `status` so that a notebook that could not be
 graded is never mistaken for a zero:
 
-    {"status": "graded", "chapter": "02", "score": 3, "max_score": 3, "seed": 123, "execution_time": 1.2,
-     "tests": [{"name": "layer_norm", "score": 2, "max_score": 2, "status": "passed", "output": "..."}, ...],
+    {"status": "graded", "chapter": "02", "score": 3, "max_score": 3, "execution_time": 1.2,
+     "tests": [{"name": "layer_norm", "score": 2, "max_score": 2, "status": "passed", "output": "...",
+                "mistake": ""}, ...],
      "output": "..."}
+
+`grade_notebook` also returns the hidden cases' `seed`: an instructor-side record (the batch keeps it out of the
+learners' results.json). The child gets only the cases' inputs — visible and hidden merged, shuffled with a
+permutation only this process knows, without labels — and the visible cases are drawn afresh for every seed too.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-import shutil
-import tempfile
+import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from .engine import Result, exercises_of, grading_seed, judge
+from . import engine
+from .engine import exercises_of, grading_seed, judge
 from .notebooks import InvalidNotebook, chapter_of, code_to_run, read_notebook
 from .sandbox import Limits, SandboxError, run_in_child
 
-STATUSES = ("graded", "timeout", "memory", "crashed", "invalid-notebook", "missing")
+STATUSES = ("graded", "timeout", "memory", "crashed", "invalid-output", "invalid-notebook", "missing")
+_JUDGES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="judge")
+
+
+def visible_seed(seed: int) -> int:
+    """The visible cases' seed for a grading seed: different on every grading run, reproducible with --seed."""
+    return (seed * 2654435761 + 97) % 2**31
 
 
 def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | None = None,
                    chapter: str | None = None) -> dict:
     """Grade one notebook (.ipynb or a chapter's .md); never raises for a bad submission."""
     start = time.monotonic()
-    limits = limits or Limits()
     path = Path(path)
     seed = grading_seed() if seed is None else seed
     try:
         nb = read_notebook(path)
     except InvalidNotebook as exc:
         return _ungraded("missing" if not path.exists() else "invalid-notebook", str(exc), chapter, seed, start)
-    found = chapter_of(nb, path)
+    return grade_nb(nb, path.name, seed=seed, limits=limits, chapter=chapter, start=start)
+
+
+def grade_nb(nb, name: str, seed: int, limits: Limits | None = None, chapter: str | None = None,
+             start: float | None = None) -> dict:
+    """Grade a notebook already read (also nbgrader's path: autograder.nbgrader_ext)."""
+    start = time.monotonic() if start is None else start
+    limits = limits or Limits()
+    found = chapter_of(nb, name)
     if chapter and found and found != chapter:
-        return _ungraded("invalid-notebook", f"{path.name} is a notebook of chapter {found}, not of chapter "
-                                             f"{chapter}", chapter, seed, start)
+        return _ungraded("invalid-notebook", f"{name} is a notebook of chapter {found}, not of chapter {chapter}",
+                         chapter, seed, start)
     chapter = chapter or found
     exercises = exercises_of(chapter) if chapter else []
     if not exercises:
-        return _ungraded("invalid-notebook", f"{path.name}: cannot tell which chapter this notebook belongs to "
+        return _ungraded("invalid-notebook", f"{name}: cannot tell which chapter this notebook belongs to "
                                              "(no exercise cells, and its name does not start with NN_)",
                          chapter, seed, start)
-    cells = code_to_run(nb)
-    borrowed = borrowed_from_solutions(cells, [e.name for e in exercises])
-    requests, cases = {}, {}
+    groups, calls, orders = {}, {}, {}
     for exercise in exercises:
-        cases[exercise.name] = (exercise.cases(hidden=False), exercise.cases(hidden=True, seed=seed))
-        requests[exercise.name] = list(cases[exercise.name])
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+        visible = exercise.cases(hidden=False, seed=visible_seed(seed))
+        hidden = exercise.cases(hidden=True, seed=seed)
+        merged = [(False, i, c) for i, c in enumerate(visible)] + [(True, i, c) for i, c in enumerate(hidden)]
+        order = list(range(len(merged)))
+        secrets.SystemRandom().shuffle(order)
+        groups[exercise.name] = (visible, hidden)
+        orders[exercise.name] = [merged[k] for k in order]
+        calls[exercise.name] = [(c.args, c.kwargs, _probe_name(c)) for _, _, c in orders[exercise.name]]
     try:
-        data = run_in_child(cells, requests, scratch, limits)
+        data = run_in_child(code_to_run(nb), calls, chapter, limits)
     except SandboxError as exc:
         return _ungraded(exc.status, str(exc), chapter, seed, start)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    tests = []
-    for exercise in exercises:
-        info = data["exercises"][exercise.name]
-        visible, hidden = info["groups"]
-        note = borrowed.get(exercise.name) or _copied_note(exercise.name, info)
-        for is_hidden, group, outcomes in ((False, cases[exercise.name][0], visible),
-                                           (True, cases[exercise.name][1], hidden)):
-            result = judge(exercise, group, outcomes, hidden=is_hidden, seed=seed if is_hidden else None)
-            tests.append(_test(result, note))
+    future = _JUDGES.submit(_judge_all, exercises, groups, orders, data, seed)
+    try:
+        tests = future.result(timeout=limits.judge_timeout)
+    except FutureTimeout:
+        future.cancel()
+        return _ungraded("invalid-output", f"judging this notebook's outputs took longer than "
+                                           f"{limits.judge_timeout:g} s", chapter, seed, start)
     output = ""
     if data["cell_errors"]:
         output = "Cells that raised an error while the notebook ran:\n" + "\n".join(data["cell_errors"])
     return {
-        "status": "graded", "chapter": chapter, "score": sum(t["score"] for t in tests),
+        "status": "graded", "chapter": chapter, "score": _round(sum(t["score"] for t in tests)),
         "max_score": sum(t["max_score"] for t in tests), "seed": seed,
         "execution_time": round(time.monotonic() - start, 3), "tests": tests, "output": output,
     }
 
 
-def borrowed_from_solutions(cells: list[str], names: list[str]) -> dict[str, str]:
-    """Exercises whose answer the notebook takes from the course's reference (`solutions`), found in its source:
-    `from solutions import layer_norm`, `solutions.layer_norm`, `from solutions.ch02_layer_norm import ...`,
-    `__import__("solutions")`. Importing the reference of *other* exercises (earlier chapters) is allowed."""
-    found: dict[str, str] = {}
-    for i, source in enumerate(cells, 1):
-        try:
-            tree = ast.parse(_without_magics(source))
-        except SyntaxError:
-            continue
-        aliases = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "solutions":
-                for alias in node.names:
-                    for name in (names if alias.name == "*" else [alias.name] if alias.name in names else []):
-                        found[name] = f"code cell {i} imports the reference from `{node.module}`"
-            elif isinstance(node, ast.Import):
-                aliases |= {a.asname or a.name for a in node.names if a.name.split(".")[0] == "solutions"}
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "solutions" in node.value \
-                    and re.fullmatch(r"solutions(\.\w+)*", node.value):
-                for name in names:
-                    found.setdefault(name, f"code cell {i} loads the `solutions` package by name")
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in names:
-                base = node.value
-                while isinstance(base, ast.Attribute):
-                    base = base.value
-                if isinstance(base, ast.Name) and base.id in aliases:
-                    found[node.attr] = f"code cell {i} calls the reference `solutions.{node.attr}`"
-    return {name: f"{name} is not graded: {why}, which is the course's answer, not yours."
-            for name, why in found.items()}
+def _probe_name(case) -> str | None:
+    """Probes travel by name; they must live in autograder/probes.py, the only probe module the sandbox has."""
+    if case.probe is None:
+        return None
+    if getattr(case.probe, "__module__", "") != "autograder.probes":
+        raise ValueError(f"the probe {case.probe!r} must be defined in autograder/probes.py")
+    return case.probe.__name__
 
 
-def _without_magics(source: str) -> str:
-    return "\n".join("pass" if re.match(r"^\s*[%!]", line) else line for line in source.split("\n"))
+def _judge_all(exercises, groups, orders, data, seed) -> list[dict]:
+    from .engine import Outcome
+
+    results = {}
+    for exercise in exercises:
+        info = data["exercises"][exercise.name]
+        outcomes = {(h, i): Outcome(**o) for (h, i, _), o in zip(orders[exercise.name], info["outcomes"])}
+        visible, hidden = groups[exercise.name]
+        for is_hidden, group in ((False, visible), (True, hidden)):
+            got = [outcomes[(is_hidden, i)] for i in range(len(group))]
+            result = judge(exercise, group, got, hidden=is_hidden, seed=seed if is_hidden else None)
+            results[exercise.name + (" (hidden)" if is_hidden else "")] = result
+    called = {e.name: data["exercises"][e.name]["called"] for e in exercises}
+    cascade = getattr(engine, "cascade", None)
+    if cascade is not None:
+        cascade(results, called)
+    return [_test(r) for r in results.values()]
 
 
-def _copied_note(name: str, info: dict) -> str | None:
-    module = info.get("module", "")
-    if info.get("found") and (module == "solutions" or module.startswith("solutions.")):
-        return f"{name} is not graded: it is the course's reference from `{module}`, not your own code."
-    return None
+def _round(x: float) -> float | int:
+    x = round(float(x), 4)
+    return int(x) if x == int(x) else x
 
 
-def _test(result: Result, copied: str | None) -> dict:
-    if copied:
-        return {"name": result.name, "score": 0, "max_score": result.points, "status": "failed",
-                "output": f"✗ {result.name}: {copied}"}
-    return {"name": result.name, "score": result.score, "max_score": result.points,
-            "status": "passed" if result.passed else "failed", "output": result.report()}
+def _test(result) -> dict:
+    return {"name": result.name, "score": _round(result.score), "max_score": result.points,
+            "status": "passed" if result.passed else "failed", "output": result.report(),
+            "mistake": getattr(result, "mistake", "")}
 
 
 def max_score_of(chapter: str | None) -> int:
