@@ -14,12 +14,18 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def causal_mask(n_seq: int, dtype=np.float32) -> np.ndarray:
-    """Additive mask: 0 where a position may attend (itself and the past), -1e10 on the future.  # -> [n_seq, n_seq]"""
+    """Additive mask: 0 where a position may attend (itself and the past), -1e10 on the future.  # -> [n_seq, n_seq]
+
+    Any value <= -1e9 (or -inf) hides a position just as well; this one follows picoGPT.
+    """
     return (1 - np.tri(n_seq, dtype=dtype)) * dtype(-1e10)
 
 
 def attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Scaled dot-product attention.  # q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], mask [n_q, n_k] -> [n_q, d_v]"""
+    """Scaled dot-product attention.  # q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], mask [n_q, n_k] -> [n_q, d_v]
+
+    The mask is added to the scores: 0 where a query may look, -1e10 or -inf (any value <= -1e9) where it may not.
+    """
     scores = q @ k.T / math.sqrt(q.shape[-1]) + mask
     return softmax(scores) @ v
 

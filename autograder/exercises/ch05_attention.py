@@ -115,6 +115,11 @@ def _softmax_float64(x, axis=-1):
     return solutions.softmax(np.asarray(x, dtype=np.float64), axis=axis)
 
 
+def _softmax_global(x, axis=-1):  # deep-ml's np.exp(x) / np.sum(np.exp(x)), made stable: one distribution overall
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
 SOFTMAX_MISTAKES = [
     Mistake("your softmax ignores its axis argument: use axis=axis in the max and in the sum.",
             _softmax_axis_ignored),
@@ -123,6 +128,9 @@ SOFTMAX_MISTAKES = [
     Mistake("axis=1 is the last axis only for 2-D input: use the axis argument (default -1).", _softmax_axis_1),
     Mistake("you divided by the sum of the whole array: divide each row by its own sum "
             "(np.sum(e, axis=axis, keepdims=True)).", _softmax_whole_sum),
+    Mistake("your softmax spreads one distribution over the whole array (np.exp(x) / np.sum(np.exp(x))): all "
+            "entries together sum to 1, not each row — take the max and the sum along axis, with keepdims=True.",
+            _softmax_global, id="softmax-over-whole-array"),
     Mistake("float32 inputs came back as float64: don't convert x to float64 or mix in float64 arrays.",
             _softmax_float64),
     Mistake("without keepdims=True the row maxima (and sums) have shape [n_rows] and cannot be subtracted "
@@ -223,20 +231,23 @@ def _mask_dtype_ignored(n_seq, dtype=np.float32):
     return solutions.causal_mask(n_seq, dtype=np.float64)
 
 
-_ADDITIVE = "the mask is added to the scores: 0 where a position may look, -1e10 above the diagonal (the future)"
+_ADDITIVE = ("the mask is added to the scores: 0 where a position may look, -1e10 (or -inf) above the diagonal "
+             "(the future)")
 CAUSAL_MASK_MISTAKES = [
     Mistake("your mask also hides the diagonal: a position may attend to itself, so only the entries above "
             "the diagonal (np.triu(..., k=1)) get -1e10.", _mask_hides_diagonal),
-    Mistake("your mask hides the past and lets every position see the future: -1e10 belongs above the "
-            "diagonal (np.triu(..., k=1)), 0 on and below it.", _mask_hides_past),
-    Mistake("your mask hides the past and lets every position see the future: -1e10 belongs above the "
-            "diagonal (np.triu(..., k=1)), 0 on and below it.", _mask_hides_past_and_self),
-    Mistake(f"you returned a multiplicative 1/0 mask; {_ADDITIVE}.", _mask_ones_allowed),
+    Mistake("your mask hides the past (below the diagonal) and lets every position see the future: -1e10 "
+            "belongs above the diagonal (np.triu(..., k=1)), 0 on and below it.", _mask_hides_past),
+    Mistake("your mask hides the past and the diagonal (np.tril) and lets every position see the future: -1e10 "
+            "belongs strictly above the diagonal (np.triu(..., k=1)), 0 on and below it.",
+            _mask_hides_past_and_self),
+    Mistake(f"you returned a multiplicative 1/0 mask (1 where a position may look); {_ADDITIVE}.",
+            _mask_ones_allowed),
     Mistake(f"1 on the future barely changes the scores; {_ADDITIVE}.", _mask_ones_future),
-    Mistake(f"a boolean mask cannot be added to the scores; {_ADDITIVE}, as numbers of the given dtype.",
-            _mask_bool_allowed),
-    Mistake(f"a boolean mask cannot be added to the scores; {_ADDITIVE}, as numbers of the given dtype.",
-            _mask_bool_future),
+    Mistake(f"you returned a boolean 'may look' mask (True on and below the diagonal), which cannot be added to "
+            f"the scores; {_ADDITIVE}, as numbers of the given dtype.", _mask_bool_allowed),
+    Mistake(f"you returned a boolean 'future' mask (True above the diagonal), which cannot be added to the "
+            f"scores; {_ADDITIVE}, as numbers of the given dtype.", _mask_bool_future),
     Mistake("+1e10 would make the future the most attended position: the future needs a large *negative* "
             "number (-1e10).", _mask_positive),
     Mistake("0 × -inf is NaN, so every allowed entry became NaN: use np.where(future, -np.inf, 0) or a finite "
@@ -258,8 +269,10 @@ CAUSAL_MASK = register(Exercise(
 
 def attention_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     # n_seq, d_k and d_v all differ, so that scaling by the wrong size and transposes show.
-    if hidden:
-        n, d_k, d_v = (int(v) for v in rng.choice(np.arange(3, 12), size=3, replace=False))
+    if hidden:  # the scales √d_k (right), d_k, √n, √d_v all differ: n and d_v are not d_k²
+        n, d_k, d_v = 9, 3, 4
+        while d_k * d_k in (n, d_v):
+            n, d_k, d_v = (int(v) for v in rng.choice(np.arange(3, 12), size=3, replace=False))
         n_q, n_k = int(rng.integers(2, 4)), int(rng.integers(5, 8))
     else:
         n, d_k, d_v, n_q, n_k = 5, 4, 3, 3, 6
@@ -281,9 +294,19 @@ def attention_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("a single position attends only to itself (the output is v)",
              (*qkv(1, 1, d_k, d_v), causal(1, np.float64)), atol=1e-10, rtol=1e-8),
         Case("float32 in, float32 out", (*qkv(n, n, d_k, d_v, np.float32), causal(n)), atol=1e-6, rtol=1e-5,
-             hint="float32 inputs must give a float32 output: scale by math.sqrt(d_k) (a Python float), not "
-                  "np.sqrt, which returns a float64 NumPy scalar."),
+             hint="float32 inputs must give a float32 output: something in your attention makes float64 — a "
+                  "float64 array, .astype(np.float64), or a NumPy float64 scalar such as np.sqrt(d_k) (use "
+                  "math.sqrt(d_k), a Python float)."),
+        Case("a causal mask written with -inf instead of -1e10 gives the same output",
+             (*qkv(n, n, d_k, d_v), _neg_inf_mask(n)), atol=1e-10, rtol=1e-8,
+             hint="a mask may hide the future with -inf as well as with -1e10: add it to the scores before the "
+                  "softmax (exp(-inf) = 0), don't multiply by it or compare it with -1e10."),
     ]
+
+
+def _neg_inf_mask(n_seq):
+    """The causal mask with -inf on the future (a convention the docstring allows).  # -> [n_seq, n_seq]"""
+    return np.where(np.tri(n_seq, dtype=bool), 0.0, -np.inf)
 
 
 def _scores(q, k):
@@ -292,6 +315,11 @@ def _scores(q, k):
 
 def _attn_mask_after_softmax(q, k, v, mask):
     return (solutions.softmax(_scores(q, k)) + mask) @ v
+
+
+def _attn_01_mask_after_softmax(q, k, v, mask):  # weights * tril(ones): the future zeroed, rows not renormalised
+    with np.errstate(invalid="ignore"):
+        return (solutions.softmax(_scores(q, k)) * (mask > BLOCKED)) @ v
 
 
 def _attn_mask_multiplied(q, k, v, mask):
@@ -342,6 +370,9 @@ _SCALE = "divide the scores by √d_k, the length of each query and key (q.shape
 ATTENTION_MISTAKES = [
     Mistake("you added the mask after the softmax: add it to the scores *before* the softmax, so the "
             "future gets weight exp(-1e10) = 0.", _attn_mask_after_softmax),
+    Mistake("you multiplied the weights by a 0/1 mask after the softmax: the rows then no longer sum to 1. Add "
+            "the mask to the scores *before* the softmax, which renormalises over the past.",
+            _attn_01_mask_after_softmax, id="attn-01-mask-after-softmax"),
     Mistake("the mask is added to the scores, not multiplied: scores + mask, then the softmax.",
             _attn_mask_multiplied),
     Mistake("the mask is ignored: add it to the scores before the softmax.", _attn_no_mask),
@@ -355,8 +386,9 @@ ATTENTION_MISTAKES = [
             _attn_scores_transposed),
     Mistake("you returned the attention weights: the output is the weights times the values (weights @ v).",
             _attn_weights_only),
-    Mistake("float32 inputs came back as float64: scale with math.sqrt (a Python float); np.sqrt returns a "
-            "float64 NumPy scalar that promotes the scores.", _attn_float64),
+    Mistake("float32 inputs came back as float64 (with the right values): a float64 value entered the scores — "
+            "e.g. np.sqrt(d_k), a float64 NumPy scalar, or .astype(np.float64); scale with math.sqrt(d_k).",
+            _attn_float64),
     Mistake("q @ k doesn't line up the features: the scores are q @ k.T, [n_q, d_k] @ [d_k, n_k].",
             _attn_no_transpose),
 ]
@@ -368,6 +400,152 @@ ATTENTION = register(Exercise(
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# split_heads and merge_heads
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _head_sizes(rng: np.random.Generator, hidden: bool) -> tuple[int, int, int]:
+    """(n_seq, n_head, d_head), all different, so that every mix-up of the three axes shows."""
+    if not hidden:
+        return 5, 3, 4
+    n_seq, n_head, d_head = (int(v) for v in rng.choice(np.arange(2, 9), size=3, replace=False))
+    return n_seq, n_head, d_head
+
+
+def split_heads_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    n_seq, n_head, d_head = _head_sizes(rng, hidden)
+    n_embd = n_head * d_head
+
+    def x(n_seq, n_embd, dtype=np.float64):
+        return rng.standard_normal((n_seq, n_embd)).astype(dtype)
+
+    exact = {"atol": 0.0, "rtol": 0.0}  # a split only moves numbers
+    return [
+        Case(f"{n_seq} positions, n_embd={n_embd}, {n_head} heads of {d_head}: [n_head, n_seq, d_head]",
+             (x(n_seq, n_embd), n_head), **exact),
+        Case("one head (n_head=1): [1, n_seq, n_embd]", (x(n_seq, n_embd), 1), **exact),
+        Case("a single position", (x(1, n_embd), n_head), **exact),
+        Case(f"{n_embd} heads of one feature each", (x(n_seq, n_embd), n_embd), **exact),
+        Case("float32 stays float32", (x(n_seq + 1, n_embd, np.float32), n_head), **exact,
+             hint="a split only moves numbers: return x's own numbers in x's dtype, without converting."),
+    ]
+
+
+def _split_plain_reshape(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_head, n_seq, n_embd // n_head)
+
+
+def _split_interleaved(x, n_head):  # feature i goes to head i % n_head
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_embd // n_head, n_head).transpose(2, 0, 1)
+
+
+def _split_no_transpose(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_head, n_embd // n_head)
+
+
+def _split_full_transpose(x, n_head):  # .T reverses all three axes
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_head, n_embd // n_head).T
+
+
+def _split_list(x, n_head):  # picoGPT's np.split without the np.stack
+    return np.split(x, n_head, axis=-1)
+
+
+def _split_true_division(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_head, n_embd / n_head).transpose(1, 0, 2)
+
+
+SPLIT_HEADS_MISTAKES = [
+    Mistake("a plain reshape to [n_head, n_seq, d_head] reads the numbers in memory order, so a 'head' holds "
+            "positions, not features: reshape(n_seq, n_head, d_head) first, then transpose(1, 0, 2).",
+            _split_plain_reshape, id="split-plain-reshape"),
+    Mistake("each head takes a contiguous block of d_head features (reshape(n_seq, n_head, d_head)), not every "
+            "n_head-th feature.", _split_interleaved, id="split-interleaved"),
+    Mistake("you stopped at reshape(n_seq, n_head, d_head): move the head axis to the front with "
+            "transpose(1, 0, 2) to get [n_head, n_seq, d_head].", _split_no_transpose, id="split-no-transpose"),
+    Mistake(".T reverses all three axes ([d_head, n_head, n_seq]): transpose(1, 0, 2) swaps only the first two.",
+            _split_full_transpose, id="split-full-transpose"),
+    Mistake("np.split returns a list of arrays: np.stack the heads into one [n_head, n_seq, d_head] array.",
+            _split_list, id="split-returns-a-list"),
+    Mistake("n_embd / n_head is a float, which reshape refuses: use integer division, n_embd // n_head.",
+            _split_true_division, id="split-float-d-head"),
+]
+
+SPLIT_HEADS = register(Exercise(
+    name="split_heads", chapter="05", points=1, hidden_points=1,
+    solution=solutions.split_heads, make_cases=split_heads_cases, mistakes=SPLIT_HEADS_MISTAKES,
+))
+
+
+def merge_heads_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    n_seq, n_head, d_head = _head_sizes(rng, hidden)
+
+    def heads(n_head, n_seq, d_head, dtype=np.float64):
+        return rng.standard_normal((n_head, n_seq, d_head)).astype(dtype)
+
+    exact = {"atol": 0.0, "rtol": 0.0}
+    x = rng.standard_normal((n_seq, n_head * d_head))
+    return [
+        Case(f"{n_head} heads, {n_seq} positions, d_head={d_head}: [n_seq, n_head * d_head]",
+             (heads(n_head, n_seq, d_head),), **exact),
+        Case("undoes split_heads: merge_heads(split_heads(x, n_head)) is x", (solutions.split_heads(x, n_head),),
+             **exact),
+        Case("one head: [n_seq, d_head]", (heads(1, n_seq, d_head),), **exact),
+        Case("a single position", (heads(n_head, 1, d_head),), **exact),
+        Case("float32 stays float32", (heads(n_head, n_seq + 1, d_head, np.float32),), **exact,
+             hint="merging only moves numbers: return the heads' own numbers in their dtype, without converting."),
+    ]
+
+
+def _merge_plain_reshape(x):
+    n_head, n_seq, d_head = x.shape
+    return x.reshape(n_seq, n_head * d_head)
+
+
+def _merge_interleaved(x):
+    n_head, n_seq, d_head = x.shape
+    return x.transpose(1, 2, 0).reshape(n_seq, n_head * d_head)
+
+
+def _merge_full_transpose(x):
+    n_head, n_seq, d_head = x.shape
+    return x.T.reshape(n_seq, n_head * d_head)
+
+
+def _merge_no_reshape(x):
+    return x.transpose(1, 0, 2)
+
+
+def _merge_concatenate_rows(x):
+    return np.concatenate(list(x), axis=0)
+
+
+MERGE_HEADS_MISTAKES = [
+    Mistake("a plain reshape of [n_head, n_seq, d_head] to [n_seq, n_embd] reads the numbers in memory order and "
+            "mixes positions and heads: transpose(1, 0, 2) first, then reshape(n_seq, n_head * d_head).",
+            _merge_plain_reshape, id="merge-plain-reshape"),
+    Mistake("each head's d_head features go side by side as one contiguous block (transpose(1, 0, 2)), not "
+            "interleaved feature by feature.", _merge_interleaved, id="merge-interleaved"),
+    Mistake(".T reverses all three axes ([d_head, n_seq, n_head]): transpose(1, 0, 2) swaps only the first two.",
+            _merge_full_transpose, id="merge-full-transpose"),
+    Mistake("you stopped at [n_seq, n_head, d_head]: reshape(n_seq, n_head * d_head) puts the heads side by side.",
+            _merge_no_reshape, id="merge-no-reshape"),
+    Mistake("concatenating along axis 0 stacks the heads' rows below each other: put them side by side with "
+            "np.concatenate(list(x), axis=-1).", _merge_concatenate_rows, id="merge-concatenate-rows"),
+]
+
+MERGE_HEADS = register(Exercise(
+    name="merge_heads", chapter="05", points=1, hidden_points=1,
+    solution=solutions.merge_heads, make_cases=merge_heads_cases, mistakes=MERGE_HEADS_MISTAKES,
+))
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # mha
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -375,6 +553,11 @@ ATTENTION = register(Exercise(
 def _linear_params(rng, n_in, n_out, dtype):
     return {"w": (rng.standard_normal((n_in, n_out)) / math.sqrt(n_in)).astype(dtype),
             "b": (0.5 * rng.standard_normal(n_out)).astype(dtype)}
+
+
+_FLOAT64 = ("float32 inputs came back as float64 (with the right values): a float64 value entered your mha — "
+            "e.g. a mask built without dtype=x.dtype.type, or a NumPy float64 scalar such as np.sqrt(d_head) "
+            "(use math.sqrt).")
 
 
 def mha_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
@@ -399,28 +582,8 @@ def mha_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              atol=1e-10, rtol=1e-8),
         Case("a single position", inputs(1, n_head, d_head), atol=1e-10, rtol=1e-8),
         Case("float32 in, float32 out", inputs(n_seq, n_head, d_head, np.float32), atol=1e-5, rtol=1e-5,
-             hint="float32 inputs must give a float32 output: build the mask with dtype=x.dtype.type."),
+             hint=_FLOAT64, hint_id="mha-float64"),
     ]
-
-
-def _heads_by_reshape(x, n_head):  # [n_seq, n_embd] -> [n_head, n_seq, d_head], the wrong way
-    n_seq, n_embd = x.shape
-    return x.reshape(n_head, n_seq, n_embd // n_head)
-
-
-def _merge_by_reshape(x):  # [n_head, n_seq, d_head] -> [n_seq, n_embd], the wrong way
-    n_head, n_seq, d_head = x.shape
-    return x.reshape(n_seq, n_head * d_head)
-
-
-def _heads_interleaved(x, n_head):  # feature i goes to head i % n_head
-    n_seq, n_embd = x.shape
-    return x.reshape(n_seq, n_embd // n_head, n_head).transpose(2, 0, 1)
-
-
-def _merge_interleaved(x):
-    n_head, n_seq, d_head = x.shape
-    return x.transpose(1, 2, 0).reshape(n_seq, n_head * d_head)
 
 
 def _mha_variant(x, c_attn, c_proj, n_head, *, order=(0, 1, 2), split=solutions.split_heads,
@@ -448,35 +611,47 @@ def _mha_one_head(x, c_attn, c_proj, n_head):
     return solutions.mha(x, c_attn, c_proj, 1)
 
 
-_ORDER = ("q, k, v come out of c_attn in that order: q, k, v = np.split(linear(x, **c_attn), 3, axis=-1).")
+def _qkv_order(order) -> Mistake:
+    """q, k, v taken from c_attn's chunks order[0], order[1], order[2]; named as the learner would unpack them."""
+    names = ["qkv"[order.index(chunk)] for chunk in range(3)]  # what each chunk was used as
+    return Mistake(f"you unpacked c_attn's three chunks as {', '.join(names)}: they come out as q, k, v, in that "
+                   "order — q, k, v = np.split(linear(x, **c_attn), 3, axis=-1).", _mistake_mha(order=order),
+                   id=f"qkv-order-{''.join(names)}")
+
+
 _WRONG_ORDERS = [p for p in itertools.permutations(range(3)) if p != (0, 1, 2)]
 MHA_MISTAKES = [
     Mistake("the heads must be split with reshape(n_seq, n_head, d_head) then transpose(1, 0, 2): a plain "
-            "reshape to [n_head, n_seq, d_head] mixes positions and heads.", _mistake_mha(split=_heads_by_reshape)),
-    Mistake("merging the heads needs transpose(1, 0, 2) before reshape(n_seq, n_embd): a plain reshape of "
-            "[n_head, n_seq, d_head] mixes positions and heads.", _mistake_mha(merge=_merge_by_reshape)),
-    Mistake("the heads must be split with reshape(n_seq, n_head, d_head) then transpose(1, 0, 2): a plain "
             "reshape to [n_head, n_seq, d_head] mixes positions and heads.",
-            _mistake_mha(split=_heads_by_reshape, merge=_merge_by_reshape)),
+            _mistake_mha(split=_split_plain_reshape), id="split-plain-reshape"),
+    Mistake("merging the heads needs transpose(1, 0, 2) before reshape(n_seq, n_embd): a plain reshape of "
+            "[n_head, n_seq, d_head] mixes positions and heads.", _mistake_mha(merge=_merge_plain_reshape),
+            id="merge-plain-reshape"),
+    Mistake("both the split and the merge are plain reshapes, which mix positions and heads: split with "
+            "reshape(n_seq, n_head, d_head).transpose(1, 0, 2) and merge with the reverse.",
+            _mistake_mha(split=_split_plain_reshape, merge=_merge_plain_reshape), id="split-and-merge-plain-reshape"),
     Mistake("each head takes a contiguous block of d_head features (reshape(n_seq, n_head, d_head)), not every "
-            "n_head-th feature.", _mistake_mha(split=_heads_interleaved, merge=_merge_interleaved)),
-    *[Mistake(_ORDER, _mistake_mha(order=order)) for order in _WRONG_ORDERS],
+            "n_head-th feature.", _mistake_mha(split=_split_interleaved, merge=_merge_interleaved),
+            id="interleaved-heads"),
+    *[_qkv_order(order) for order in _WRONG_ORDERS],
     Mistake("you scaled by √n_embd: each head's scores are divided by √d_head, with d_head = n_embd / n_head.",
-            _mistake_mha(scale=lambda n_embd, n_head: n_embd)),
+            _mistake_mha(scale=lambda n_embd, n_head: n_embd), id="scaled-by-n-embd"),
     Mistake("the scores are not scaled: divide each head's scores by √d_head.",
-            _mistake_mha(scale=lambda n_embd, n_head: 1)),
-    Mistake("the output projection is missing: finish with linear(merged, **c_proj).", _mistake_mha(proj=False)),
-    Mistake("c_attn's bias is missing: use linear(x, **c_attn), i.e. x @ w + b.", _mistake_mha(attn_bias=False)),
+            _mistake_mha(scale=lambda n_embd, n_head: 1), id="no-scaling"),
+    Mistake("the output projection is missing: finish with linear(merged, **c_proj).", _mistake_mha(proj=False),
+            id="no-c-proj"),
+    Mistake("c_attn's bias is missing: use linear(x, **c_attn), i.e. x @ w + b.", _mistake_mha(attn_bias=False),
+            id="no-c-attn-bias"),
     Mistake("c_proj's bias is missing: use linear(merged, **c_proj), i.e. x @ w + b.",
-            _mistake_mha(proj_bias=False)),
-    Mistake("every position sees the future: pass causal_mask(n_seq) to attention.", _mistake_mha(causal=False)),
+            _mistake_mha(proj_bias=False), id="no-c-proj-bias"),
+    Mistake("every position sees the future: pass causal_mask(n_seq) to attention.", _mistake_mha(causal=False),
+            id="no-causal-mask"),
     Mistake("you ran one head over all n_embd features: split q, k and v into n_head heads first.",
             _mha_one_head),
-    Mistake("float32 inputs came back as float64: build the mask with causal_mask(n_seq, dtype=x.dtype.type).",
-            _mistake_mha(mask_dtype=np.float64)),
+    Mistake(_FLOAT64, _mistake_mha(mask_dtype=np.float64), id="mha-float64"),
 ]
 
 MHA = register(Exercise(
-    name="mha", chapter="05", points=3, hidden_points=2,
+    name="mha", chapter="05", points=2, hidden_points=1,
     solution=solutions.mha, make_cases=mha_cases, mistakes=MHA_MISTAKES,
 ))

@@ -5,7 +5,7 @@ from . import Mutant
 # softmax, causal_mask and attention as S.<name>; the first one uses no reference at all, because it also goes
 # into a whole notebook (tests/test_grading_cli.py), where the grader reports any use of the chapter's reference.
 MHA = [
-    Mutant("mha", "c_proj missing", "the-output-projection-is-missing-finish", '''
+    Mutant("mha", "c_proj missing", "no-c-proj", '''
 from solutions import linear
 
 def mha(x, c_attn, c_proj, n_head):
@@ -19,7 +19,7 @@ def mha(x, c_attn, c_proj, n_head):
     weights /= weights.sum(axis=-1, keepdims=True)
     return (weights @ v).transpose(1, 0, 2).reshape(n_seq, n_embd)
 '''),
-    Mutant("mha", "heads split by a plain reshape", "the-heads-must-be-split-with",
+    Mutant("mha", "heads split by a plain reshape", "split-plain-reshape",
            '''
 import solutions as S
 from solutions import linear, merge_heads
@@ -32,7 +32,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(merge_heads(heads), **c_proj)
 '''),
-    Mutant("mha", "heads merged by a plain reshape", "merging-the-heads-needs-transpose-1", '''
+    Mutant("mha", "heads merged by a plain reshape", "merge-plain-reshape", '''
 import solutions as S
 from solutions import linear, split_heads
 
@@ -43,7 +43,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(heads.reshape(x.shape), **c_proj)
 '''),
-    Mutant("mha", "split and merge both plain reshapes", "the-heads-must-be-split-with-2",
+    Mutant("mha", "split and merge both plain reshapes", "split-and-merge-plain-reshape",
            '''
 import solutions as S
 from solutions import linear
@@ -57,7 +57,7 @@ def mha(x, c_attn, c_proj, n_head):
     heads = np.stack([S.attention(q[h], k[h], v[h], mask) for h in range(n_head)])
     return linear(heads.reshape(n_seq, n_embd), **c_proj)
 '''),
-    Mutant("mha", "interleaved heads", "each-head-takes-a-contiguous-block", '''
+    Mutant("mha", "interleaved heads", "interleaved-heads", '''
 import solutions as S
 from solutions import linear
 
@@ -71,7 +71,7 @@ def mha(x, c_attn, c_proj, n_head):
         out[:, cols] = S.attention(q[:, cols], k[:, cols], v[:, cols], mask)
     return linear(out, **c_proj)
 '''),
-    Mutant("mha", "k, q, v order", "q-k-v-come-out-of-2", '''
+    Mutant("mha", "k, q, v order", "qkv-order-kqv", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -81,7 +81,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "v, k, q order", "q-k-v-come-out-of-5", '''
+    Mutant("mha", "v, k, q order", "qkv-order-vkq", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -91,7 +91,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "scaled by sqrt(n_embd)", "you-scaled-by-n-embd-each", '''
+    Mutant("mha", "scaled by sqrt(n_embd)", "scaled-by-n-embd", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -102,7 +102,7 @@ def mha(x, c_attn, c_proj, n_head):
     scores = q @ k.transpose(0, 2, 1) / math.sqrt(n_embd) + mask  # [n_head, n_seq, n_seq]
     return linear(merge_heads(S.softmax(scores) @ v), **c_proj)
 '''),
-    Mutant("mha", "no scaling", "the-scores-are-not-scaled-divide", '''
+    Mutant("mha", "no scaling", "no-scaling", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -112,7 +112,7 @@ def mha(x, c_attn, c_proj, n_head):
     weights = S.softmax(q @ np.swapaxes(k, -1, -2) + mask)
     return linear(merge_heads(weights @ v), **c_proj)
 '''),
-    Mutant("mha", "c_attn bias missing", "c-attn-s-bias-is-missing", '''
+    Mutant("mha", "c_attn bias missing", "no-c-attn-bias", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -122,7 +122,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
 '''),
-    Mutant("mha", "c_proj bias missing", "c-proj-s-bias-is-missing", '''
+    Mutant("mha", "c_proj bias missing", "no-c-proj-bias", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -132,7 +132,7 @@ def mha(x, c_attn, c_proj, n_head):
     mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
     return merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])) @ c_proj["w"]
 '''),
-    Mutant("mha", "no causal mask", "every-position-sees-the-future-pass", '''
+    Mutant("mha", "no causal mask", "no-causal-mask", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -150,7 +150,7 @@ def mha(x, c_attn, c_proj, n_head):
     q, k, v = np.split(linear(x, **c_attn), 3, axis=-1)
     return linear(S.attention(q, k, v, S.causal_mask(len(x), dtype=x.dtype.type)), **c_proj)
 '''),
-    Mutant("mha", "mask built in float64", "float32-inputs-came-back-as-float64", '''
+    Mutant("mha", "mask built in float64", "mha-float64", '''
 import solutions as S
 from solutions import linear, split_heads, merge_heads
 
@@ -159,6 +159,134 @@ def mha(x, c_attn, c_proj, n_head):
     mask = np.triu(np.ones((n_seq, n_seq)), k=1) * -1e10
     q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
     return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+]
+
+def _order_mutant(names: str) -> Mutant:
+    a, b, c = names
+    return Mutant("mha", f"{a}, {b}, {c} order", f"qkv-order-{names}", f'''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def mha(x, c_attn, c_proj, n_head):
+    {a}, {b}, {c} = np.split(linear(x, **c_attn), 3, axis=-1)
+    q, k, v = (split_heads(t, n_head) for t in (q, k, v))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+''')
+
+
+MHA += [_order_mutant(names) for names in ("qvk", "kvq", "vqk")]
+MHA += [
+    Mutant("mha", "np.sqrt(d_head) promotes float32", "mha-float64", '''
+from solutions import linear
+
+def mha(x, c_attn, c_proj, n_head):
+    n_seq, n_embd = x.shape
+    d_head = n_embd // n_head
+    q, k, v = (t.reshape(n_seq, n_head, d_head).transpose(1, 0, 2) for t in np.split(linear(x, **c_attn), 3, -1))
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(d_head)  # a float64 NumPy scalar
+    scores = scores + np.triu(np.full((n_seq, n_seq), -1e10, dtype=x.dtype), k=1)
+    w = np.exp(scores - scores.max(-1, keepdims=True))
+    w = w / w.sum(-1, keepdims=True)
+    return linear((w @ v).transpose(1, 0, 2).reshape(n_seq, n_embd), **c_proj)
+'''),
+    Mutant("mha", "its own causal_mask hides the diagonal", "fix-first:causal_mask", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def causal_mask(n_seq, dtype=np.float32):
+    return np.triu(np.full((n_seq, n_seq), -1e10, dtype=dtype))
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    mask = causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "its own split_heads is a plain reshape", "fix-first:split_heads", '''
+import solutions as S
+from solutions import linear, merge_heads
+
+def split_heads(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_head, n_seq, n_embd // n_head)
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([S.attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+    Mutant("mha", "its own attention forgets the scaling", "fix-first:attention", '''
+import solutions as S
+from solutions import linear, split_heads, merge_heads
+
+def attention(q, k, v, mask):
+    return S.softmax(q @ k.T + mask) @ v
+
+def mha(x, c_attn, c_proj, n_head):
+    q, k, v = (split_heads(t, n_head) for t in np.split(linear(x, **c_attn), 3, axis=-1))
+    mask = S.causal_mask(x.shape[0], dtype=x.dtype.type)
+    return linear(merge_heads(np.stack([attention(*h, mask) for h in zip(q, k, v)])), **c_proj)
+'''),
+]
+
+SPLIT_HEADS = [
+    Mutant("split_heads", "plain reshape", "split-plain-reshape", '''
+def split_heads(x, n_head):
+    return x.reshape(n_head, x.shape[0], x.shape[1] // n_head)
+'''),
+    Mutant("split_heads", "every n_head-th feature", "split-interleaved", '''
+def split_heads(x, n_head):
+    return np.stack([x[:, h::n_head] for h in range(n_head)])
+'''),
+    Mutant("split_heads", "no transpose", "split-no-transpose", '''
+def split_heads(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_head, n_embd // n_head)
+'''),
+    Mutant("split_heads", ".T after the reshape", "split-full-transpose", '''
+def split_heads(x, n_head):
+    n_seq, n_embd = x.shape
+    return x.reshape(n_seq, n_head, n_embd // n_head).T
+'''),
+    Mutant("split_heads", "np.split without np.stack", "split-returns-a-list", '''
+def split_heads(x, n_head):
+    return np.split(x, n_head, axis=-1)
+'''),
+    Mutant("split_heads", "true division", "split-float-d-head", '''
+def split_heads(x, n_head):
+    n_seq, n_embd = x.shape
+    d_head = n_embd / n_head
+    return x.reshape(n_seq, n_head, d_head).transpose(1, 0, 2)
+'''),
+]
+
+MERGE_HEADS = [
+    Mutant("merge_heads", "plain reshape", "merge-plain-reshape", '''
+def merge_heads(x):
+    n_head, n_seq, d_head = x.shape
+    return x.reshape(n_seq, -1)
+'''),
+    Mutant("merge_heads", "interleaved features", "merge-interleaved", '''
+def merge_heads(x):
+    n_head, n_seq, d_head = x.shape
+    out = np.empty((n_seq, n_head * d_head), dtype=x.dtype)
+    for h in range(n_head):
+        out[:, h::n_head] = x[h]
+    return out
+'''),
+    Mutant("merge_heads", ".T before the reshape", "merge-full-transpose", '''
+def merge_heads(x):
+    n_head, n_seq, d_head = x.shape
+    return x.T.reshape(n_seq, n_head * d_head)
+'''),
+    Mutant("merge_heads", "no reshape", "merge-no-reshape", '''
+def merge_heads(x):
+    return np.transpose(x, (1, 0, 2))
+'''),
+    Mutant("merge_heads", "heads stacked as rows", "merge-concatenate-rows", '''
+def merge_heads(x):
+    return np.vstack(x)
 '''),
 ]
 
@@ -203,6 +331,10 @@ def softmax(x, axis=-1):
     x = x.astype(np.float64)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
+'''),
+    Mutant("softmax", "deep-ml's softmax over the whole array", "softmax-over-whole-array", '''
+def softmax(x, axis=-1):
+    return np.exp(x) / np.sum(np.exp(x))
 '''),
     Mutant("softmax", "shifts the input in place", "mutated-input", '''
 def softmax(x, axis=-1):
@@ -333,4 +465,22 @@ def attention(q, k, v, mask):
 '''),
 ]
 
-MUTANTS = MHA + SOFTMAX + CAUSAL_MASK + ATTENTION
+ATTENTION += [
+    Mutant("attention", "0/1 mask multiplied in after the softmax", "attn-01-mask-after-softmax", '''
+import solutions as S
+
+def attention(q, k, v, mask):
+    weights = S.softmax(q @ k.T / math.sqrt(q.shape[-1]))
+    weights = weights * np.tri(len(q), len(k))  # keep the past, drop the future
+    return weights @ v
+'''),
+    Mutant("attention", "its own softmax divides by the total", "fix-first:softmax", '''
+def softmax(x, axis=-1):
+    return np.exp(x) / np.sum(np.exp(x))
+
+def attention(q, k, v, mask):
+    return softmax(q @ k.T / math.sqrt(q.shape[-1]) + mask) @ v
+'''),
+]
+
+MUTANTS = MHA + SPLIT_HEADS + MERGE_HEADS + SOFTMAX + CAUSAL_MASK + ATTENTION
