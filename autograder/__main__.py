@@ -17,7 +17,7 @@ from .sandbox import Limits
 
 
 def _limits(args) -> Limits:
-    return Limits(timeout=args.timeout, memory_mb=args.memory_mb)
+    return Limits(timeout=args.timeout, memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -25,13 +25,25 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory limit per notebook")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the hidden cases (default: $AUTOGRADER_SEED, else drawn at random)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade even where no sandbox can be made (learner code then runs with your rights)")
 
 
 def cmd_check(args) -> int:
     from .grading import grade_notebook
     from .report import print_result
+    from .sandbox import SandboxUnavailable, require_sandbox
 
-    result = grade_notebook(args.notebook, seed=args.seed, limits=_limits(args))
+    limits = _limits(args)
+    try:
+        require_sandbox(limits)
+    except SandboxUnavailable as exc:
+        print(f"refusing to grade: {exc}", file=sys.stderr)
+        return 3
+    if not limits.sandbox:
+        print("WARNING: grading WITHOUT a sandbox (--no-sandbox): the notebook's code runs with your rights.",
+              file=sys.stderr)
+    result = grade_notebook(args.notebook, seed=args.seed, limits=limits)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:

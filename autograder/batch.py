@@ -5,10 +5,16 @@ SUBMISSIONS may be
 * one folder per learner, holding that learner's chapter notebooks;
 * one notebook per learner, `<learner>.ipynb`.
 
-For every learner and chapter it writes DIR/<learner>/<chapter>/results.json (Gradescope's format plus `status`),
-atomically; then DIR/grades.csv (learner, chapter, score, max_score, status, seed, message). A result already in
-DIR for the same submission file (same sha256) and seed is kept, so an interrupted run resumes where it stopped.
-Every submission gets a status: graded, timeout, memory, crashed, invalid-notebook or missing — never a silent 0.
+For every learner and chapter it writes DIR/<learner>/<chapter>/results.json (Gradescope's format plus `status`;
+no seed: learners may see it), atomically; then DIR/grades.csv (learner, chapter, score, max_score, status, seed,
+message — for the instructor only, every field neutralised for spreadsheets). The seed of the hidden cases is an
+instructor-side record: DIR/.autograder/run.json (the run's seed, and whether it finished) and
+DIR/.autograder/records/<learner>/<chapter>.json (seed and sha256 of what was graded).
+
+A run that was interrupted resumes with its own seed, keeping the results of the same submission files (same
+sha256). A new run after a finished one draws a fresh seed (unless --seed is given), so re-grading after learners
+saw their feedback never reuses a seed they could know. Every submission gets a status: graded, timeout, memory,
+crashed, invalid-output, invalid-notebook or missing — never a silent 0.
 """
 
 from __future__ import annotations
@@ -23,12 +29,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import grading_seed
-from .grading import grade_notebook, max_score_of
+from .grading import STATUSES, check_submission_file, grade_notebook, max_score_of
 from .notebooks import InvalidNotebook, chapter_of, read_notebook
-from .sandbox import Limits
+from .sandbox import Limits, SandboxUnavailable, require_sandbox
 
-FINAL = ("graded", "timeout", "memory", "crashed", "invalid-notebook", "missing")
+FINAL = STATUSES
 CSV_FIELDS = ["learner", "chapter", "score", "max_score", "status", "seed", "message"]
+INSTRUCTOR = ".autograder"  # DIR/.autograder: the instructor's records (seeds)
+FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def neutral(value) -> str:
+    """A CSV field a spreadsheet shows as text: no formula (=, +, -, @, tab, CR ... at its start), one line."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)[:300]
+    return "'" + text if text.startswith(FORMULA) else text
+
+
+def plain(text) -> str:
+    """Learner-controlled text for the terminal: no rich markup, no control characters."""
+    from rich.markup import escape
+
+    return escape("".join(ch if ch.isprintable() else "?" for ch in str(text)))
 
 
 @dataclass
@@ -80,15 +104,42 @@ def _chapter_from_name(path: Path) -> str | None:
 
 def _chapter_of_file(path: Path) -> str | None:
     try:
+        check_submission_file(path)
         return chapter_of(read_notebook(path), path)
     except InvalidNotebook:
         return _chapter_from_name(path)
 
 
 def _sha256(path: Path | None) -> str | None:
-    if path is None or not path.is_file():
+    if path is None:
+        return None
+    try:
+        check_submission_file(path)
+    except InvalidNotebook:
         return None
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record_path(out: Path, learner: str, chapter: str) -> Path:
+    return out / INSTRUCTOR / "records" / learner / f"{chapter}.json"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def run_seed(out: Path, seed: int | None) -> int:
+    """The seed of this run: --seed; else the seed of an interrupted run in `out`; else a fresh one."""
+    run = _read_json(out / INSTRUCTOR / "run.json")
+    if seed is None and run and not run.get("finished") and isinstance(run.get("seed"), int):
+        seed = run["seed"]
+    seed = grading_seed() if seed is None else seed
+    _write_json_atomic(out / INSTRUCTOR / "run.json", {"seed": seed, "finished": False})
+    return seed
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -102,37 +153,41 @@ def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bo
     """(result, graded now?) for one submission, reusing a finished result of the same file and seed."""
     digest = _sha256(sub.path)
     target = out / sub.learner / (sub.chapter or "unknown") / "results.json"
-    if not regrade and target.is_file():
-        try:
-            old = json.loads(target.read_text())
-            if old.get("status") in FINAL and old.get("sha256") == digest and old.get("seed") == seed:
-                return old, False
-        except (OSError, ValueError):
-            pass  # a damaged result is graded again
+    record = _read_json(_record_path(out, sub.learner, sub.chapter or "unknown"))
+    if not regrade and target.is_file() and record:
+        old = _read_json(target)
+        if old and old.get("status") in FINAL and record.get("sha256") == old.get("sha256") == digest \
+                and record.get("seed") == seed:
+            return {**old, "seed": seed}, False
     if sub.path is None:
         result = {"status": "missing", "chapter": sub.chapter, "score": 0, "max_score": max_score_of(sub.chapter),
                   "seed": seed, "execution_time": 0.0, "tests": [],
                   "output": f"Not graded (missing): no notebook of chapter {sub.chapter or '?'} from {sub.learner}"}
     else:
         result = grade_notebook(sub.path, seed=seed, limits=limits, chapter=sub.chapter)
-    result.update(learner=sub.learner, submission=str(sub.path) if sub.path else None, sha256=digest)
+    result.update(learner=sub.learner, submission=sub.path.name if sub.path else None, sha256=digest)
     chapter = result.get("chapter") or sub.chapter or "unknown"
-    target = out / sub.learner / chapter / "results.json"
-    _write_json_atomic(target, result)
+    _write_result(out, sub.learner, chapter, result)
     return result, True
+
+
+def _write_result(out: Path, learner: str, chapter: str, result: dict) -> None:
+    """results.json for the learner (without the seed), the seed in the instructor's record."""
+    _write_json_atomic(_record_path(out, learner, chapter),
+                       {"seed": result.get("seed"), "sha256": result.get("sha256"), "status": result.get("status")})
+    _write_json_atomic(out / learner / chapter / "results.json", {k: v for k, v in result.items() if k != "seed"})
 
 
 def write_csv(out: Path) -> Path:
     rows = []
     for path in sorted(out.glob("*/*/results.json")):
-        try:
-            r = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            r = {"status": "crashed", "output": f"unreadable result {path}: {exc}"}
-        message = "" if r.get("status") == "graded" else (r.get("output") or "").splitlines()[0][:300]
-        rows.append({"learner": path.parent.parent.name, "chapter": path.parent.name, "score": r.get("score", 0),
-                     "max_score": r.get("max_score", 0), "status": r.get("status"), "seed": r.get("seed"),
-                     "message": message})
+        learner, chapter = path.parent.parent.name, path.parent.name
+        r = _read_json(path) or {"status": "crashed", "output": "unreadable result file"}
+        record = _read_json(_record_path(out, learner, chapter)) or {}
+        message = "" if r.get("status") == "graded" else ((r.get("output") or "").splitlines() or [""])[0][:300]
+        rows.append({k: neutral(v) for k, v in {
+            "learner": learner, "chapter": chapter, "score": r.get("score", 0), "max_score": r.get("max_score", 0),
+            "status": r.get("status"), "seed": record.get("seed"), "message": message}.items()})
     target = out / "grades.csv"
     tmp = target.with_name(".grades.csv.tmp")
     with open(tmp, "w", newline="") as f:
@@ -152,15 +207,23 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
 
     console = Console(stderr=False, quiet=quiet)
     if not root.exists():
-        console.print(f"[red]no such folder: {root}[/]")
+        console.print(f"[red]no such folder: {plain(root)}[/]")
         return 2
     limits = limits or Limits()
-    seed = grading_seed() if seed is None else seed
+    try:
+        require_sandbox(limits)
+    except SandboxUnavailable as exc:
+        console.print(f"[red]refusing to grade:[/] {plain(exc)}")
+        return 3
+    if not limits.sandbox:
+        console.print("[bold red]WARNING: grading WITHOUT a sandbox (--no-sandbox): learner code runs with your "
+                      "rights and can read your files.[/]")
     submissions = discover(root, chapter)
     if not submissions:
-        console.print(f"[yellow]no submissions found under {root}[/]")
+        console.print(f"[yellow]no submissions found under {plain(root)}[/]")
         return 2
     out.mkdir(parents=True, exist_ok=True)
+    seed = run_seed(out, seed)
     workers = workers or os.cpu_count() or 1
     results, fresh = [], 0
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -176,24 +239,24 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
                 except Exception as exc:  # a bug of ours must not stop the batch either
                     result, now = {"status": "crashed", "chapter": sub.chapter, "score": 0,
                                    "max_score": max_score_of(sub.chapter), "seed": seed, "tests": [],
-                                   "output": f"Not graded (crashed): grader error {type(exc).__name__}: {exc}"}, True
-                    _write_json_atomic(out / sub.learner / (sub.chapter or "unknown") / "results.json",
-                                       {**result, "learner": sub.learner})
+                                   "output": f"Not graded (crashed): grader error {type(exc).__name__}"}, True
+                    _write_result(out, sub.learner, sub.chapter or "unknown", {**result, "learner": sub.learner})
                 results.append((sub, result))
                 fresh += now
-                progress.update(task, advance=1, description=f"{sub.learner}: {result['status']}")
+                progress.update(task, advance=1, description=f"{plain(sub.learner)}: {result['status']}")
     csv_path = write_csv(out)
+    _write_json_atomic(out / INSTRUCTOR / "run.json", {"seed": seed, "finished": True})
     table = Table(title=f"{len(results)} submissions ({fresh} graded now, {len(results) - fresh} kept), seed {seed}",
                   title_justify="left")
     for column in ("learner", "chapter", "score", "status"):
         table.add_column(column, justify="right" if column == "score" else "left")
     for sub, r in sorted(results, key=lambda x: (x[0].learner, str(x[1].get("chapter")))):
         colour = "green" if r["status"] == "graded" else "red"
-        table.add_row(sub.learner, str(r.get("chapter")), f"{r['score']}/{r['max_score']}",
-                      f"[{colour}]{r['status']}[/]")
+        table.add_row(plain(sub.learner), plain(r.get("chapter")), f"{r['score']}/{r['max_score']}",
+                      f"[{colour}]{plain(r['status'])}[/]")
     console.print(table)
     counts = {}
     for _, r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f"   → {csv_path}")
+    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f"   → {plain(csv_path)}")
     return 0

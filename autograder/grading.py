@@ -15,7 +15,9 @@ permutation only this process knows, without labels — and the visible cases ar
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -42,10 +44,34 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
     path = Path(path)
     seed = grading_seed() if seed is None else seed
     try:
-        nb = read_notebook(path)
+        nb = read_submission(path)
     except InvalidNotebook as exc:
         return _ungraded("missing" if not path.exists() else "invalid-notebook", str(exc), chapter, seed, start)
     return grade_nb(nb, path.name, seed=seed, limits=limits, chapter=chapter, start=start)
+
+
+MAX_NOTEBOOK_MB = 50
+
+
+def check_submission_file(path: Path) -> None:
+    """A submitted file must be a regular file (not a symlink, FIFO or device) of reasonable size."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise InvalidNotebook(f"{path.name}: no such file") from None
+    except OSError as exc:
+        raise InvalidNotebook(f"{path.name}: cannot be read ({type(exc).__name__})") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise InvalidNotebook(f"{path.name}: a symbolic link, not a notebook file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidNotebook(f"{path.name}: not a regular file")
+    if st.st_size > MAX_NOTEBOOK_MB * 2**20:
+        raise InvalidNotebook(f"{path.name}: larger than {MAX_NOTEBOOK_MB} MB")
+
+
+def read_submission(path: Path):
+    check_submission_file(path)
+    return read_notebook(path)
 
 
 def grade_nb(nb, name: str, seed: int, limits: Limits | None = None, chapter: str | None = None,
