@@ -4,7 +4,7 @@ import numpy as np
 
 import solutions
 
-from ..engine import Case, Exercise, Mistake, register
+from ..engine import Case, Exercise, Mistake, compare_arrays, register
 
 
 def _torch_layer_norm(x, g, b, eps=1e-5):
@@ -21,6 +21,39 @@ def _params(rng, n_embd, dtype=np.float64):
     return g, b
 
 
+def _float64_layer_norm(x, g, b, eps=1e-5):
+    """The oracle of the ill-conditioned float32 case: LayerNorm computed in float64, rounded to x's dtype."""
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=-1, keepdims=True)
+    var = ((x64 - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (g * ((x64 - mean) / np.sqrt(var + eps)) + b).astype(x.dtype)
+
+
+# Tolerances (measured; see MEASURED in tests/alternatives/ch02_layer_norm.py):
+# * float64 cases: correct float64 implementations (NumPy, torch, two-pass, picoGPT's) agree to ~1e-15, while a
+#   hard-coded eps of 1e-6 instead of 1e-5 moves an ordinary row by ~5e-7: 1e-10 keeps both margins far above 10x.
+# * float32 cases: torch and NumPy float32 differ by ~1e-6 on unit-scale rows: atol 2e-5, rtol 1e-5.
+# * float32 rows of mean 300 and spread 0.05: the input itself limits a correct float32 implementation to 3.5e-3 from
+#   the float64 truth (worst of 300 seeds), while the one-pass variance E[x^2] - mean^2 cancels to garbage (at least
+#   1.5 off over the same seeds) or NaN: atol 7e-2 sits ~20x from both.
+F64 = {"atol": 1e-10, "rtol": 1e-10}
+F32 = {"atol": 2e-5, "rtol": 1e-5}
+CANCELLATION = {"atol": 7e-2, "rtol": 0.0}
+ONE_PASS_HINT = ("float32 rows with mean 300 and spread 0.05 lose everything in the one-pass variance E[x²] − mean² "
+                 "(two numbers near 90000 that differ by 0.0025): compute the variance as the mean of (x − mean)², "
+                 "as np.var does.")
+
+
+def _nan_matches_nan(got, want, case):
+    """The array comparison, except that NaN matches NaN: the reference never has NaN, so this only lets a known
+    mistake that divides 0 by 0 (no eps) be recognised in the learner's output."""
+    if isinstance(got, np.ndarray) and isinstance(want, np.ndarray) and got.shape == want.shape:
+        both = np.isnan(want) & np.isnan(got)
+        if both.any():
+            got, want = np.where(both, 0, got).astype(got.dtype), np.where(both, 0, want).astype(want.dtype)
+    return compare_arrays(got, want, case)
+
+
 def make_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     # Visible shapes are fixed; hidden ones are drawn. Rows and columns differ so axis mistakes show.
     n_rows, n_embd = (int(rng.integers(3, 7)), int(rng.integers(9, 17))) if hidden else (4, 8)
@@ -33,20 +66,25 @@ def make_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     constant[1] = 7.0
     tiny = x_of(n_rows, n_embd, scale=1e-3)
     g32, b32 = _params(rng, n_embd, np.float32)
+    far = (300 + 0.05 * rng.standard_normal((n_rows, 4 * n_embd))).astype(np.float32)
+    g_far, b_far = _params(rng, 4 * n_embd, np.float32)
+    # The constant row comes first: it tells a missing eps (NaN there) from an eps fixed at another small value.
     return [
-        Case("a 2-D input: each row (token) normalised on its own", (x_of(n_rows, n_embd), g, b),
-             atol=1e-7, rtol=1e-7),
-        Case("a constant row (variance 0) must give b, not NaN", (constant, g, b), atol=1e-7, rtol=1e-7,
-             hint="a constant row has variance 0: add eps to the variance inside the square root, so that row gives b."),
-        Case("rows with a tiny spread (std 1e-3), where eps matters", (tiny, g, b), atol=1e-7, rtol=1e-7),
-        Case("eps passed as an argument (eps=1e-2)", (tiny, g, b), {"eps": 1e-2}, atol=1e-7, rtol=1e-7),
-        Case("a 3-D batch [2, 3, n_embd]: any leading shape", (x_of(2, 3, n_embd), g, b), atol=1e-7, rtol=1e-7,
+        Case("rows of a 2-D input, one of them constant (variance 0): that row must give b, not NaN",
+             (constant, g, b), compare=_nan_matches_nan, **F64),
+        Case("a 2-D input: each row (token) normalised on its own", (x_of(n_rows, n_embd), g, b), **F64),
+        Case("rows with a tiny spread (std 1e-3), where eps matters", (tiny, g, b), **F64),
+        Case("eps passed as an argument (eps=1e-2)", (tiny, g, b), {"eps": 1e-2}, **F64),
+        Case("a 3-D batch [2, 3, n_embd]: any leading shape", (x_of(2, 3, n_embd), g, b), **F64,
              hint="reduce over the last axis only (axis=-1, keepdims=True) so any leading shape works."),
-        Case("a single token [1, n_embd]", (x_of(1, n_embd), g, b), atol=1e-7, rtol=1e-7),
-        Case("float32 in, float32 out", (x_of(n_rows, n_embd, dtype=np.float32), g32, b32), atol=2e-5, rtol=1e-5,
+        Case("a single token [1, n_embd]", (x_of(1, n_embd), g, b), **F64),
+        Case("float32 in, float32 out", (x_of(n_rows, n_embd, dtype=np.float32), g32, b32), **F32,
              hint="float32 inputs must give a float32 output: avoid float64 constants and .astype(np.float64)."),
         Case("agrees with torch.nn.functional.layer_norm", (x_of(n_rows + 1, n_embd, dtype=np.float32), g32, b32),
-             oracle=_torch_layer_norm, atol=2e-5, rtol=1e-5),
+             oracle=_torch_layer_norm, **F32),
+        Case("float32 rows with mean 300 and spread 0.05 (compared with LayerNorm computed in float64)",
+             (far, g_far, b_far), oracle=_float64_layer_norm, **CANCELLATION, hint=ONE_PASS_HINT,
+             hint_id="one-pass-variance"),
     ]
 
 
@@ -88,6 +126,16 @@ def _eps_ignored(x, g, b, eps=1e-5):
     return solutions.layer_norm(x, g, b)
 
 
+def _eps_fixed(value):
+    def layer_norm(x, g, b, eps=1e-5):
+        return solutions.layer_norm(x, g, b, eps=value)
+    return layer_norm
+
+
+def _swapped(x, g, b, eps=1e-5):
+    return solutions.layer_norm(x, b, g, eps)
+
+
 def _no_gain(x, g, b, eps=1e-5):
     return solutions.layer_norm(x, np.ones_like(g), b, eps)
 
@@ -118,7 +166,12 @@ MISTAKES = [
     Mistake("a row with variance 0 divides by zero: add eps to the variance inside the square root.", _no_eps),
     Mistake("you used the unbiased variance (ddof=1, dividing by n-1); LayerNorm divides by n (np.var's "
             "default).", _unbiased),
-    Mistake("your function ignores its eps argument: use the eps it is given, not a fixed 1e-5.", _eps_ignored),
+    Mistake("your function ignores its eps argument: add the eps it is given (here 1e-2) to the variance, not a "
+            "fixed 1e-5.", _eps_ignored),
+    *[Mistake(f"your function ignores its eps argument and adds {v:g} instead: add the eps it is given "
+              f"(default 1e-5) to the variance.", _eps_fixed(v), id=f"eps-fixed-{v:g}") for v in (1e-6, 1e-8, 1e-12)],
+    Mistake("you swapped the gain and the bias: scale by g, then shift by b (g * x_hat + b, not b * x_hat + g).",
+            _swapped, id="gain-bias-swapped"),
     Mistake("the gain g and the bias b are both ignored: finish with g * x_hat + b.", _no_gain_no_bias),
     Mistake("the gain g is ignored: multiply the normalised rows by g.", _no_gain),
     Mistake("the bias b is ignored: add b after scaling by g.", _no_bias),

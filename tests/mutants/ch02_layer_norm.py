@@ -78,4 +78,46 @@ def layer_norm(x, g, b, eps=1e-5):
     x /= np.sqrt(x.var(axis=-1, keepdims=True) + eps)
     return g * x + b
 '''),
+    Mutant("layer_norm", "one-pass variance E[x^2] - mean^2", "one-pass-variance", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mean = np.mean(x, axis=-1, keepdims=True)
+    var = np.mean(x ** 2, axis=-1, keepdims=True) - mean ** 2
+    return g * (x - mean) / np.sqrt(var + eps) + b
+'''),
+    Mutant("layer_norm", "one-pass variance written with x * x", "one-pass-variance", '''
+def layer_norm(x, g, b, eps=1e-5):
+    n = x.shape[-1]
+    s1 = x.sum(axis=-1, keepdims=True)
+    s2 = (x * x).sum(axis=-1, keepdims=True)
+    mu = s1 / n
+    var = s2 / n - mu * mu
+    return g * (x - mu) / np.sqrt(var + eps) + b
+'''),
+    Mutant("layer_norm", "gain and bias swapped", "gain-bias-swapped", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    x_hat = (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+    return b * x_hat + g
+'''),
+    Mutant("layer_norm", "eps hard-coded to 1e-6", "eps-fixed-1e-06", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + 1e-6) + b
+'''),
+    Mutant("layer_norm", "eps hard-coded to 1e-8", "eps-fixed-1e-08", '''
+def layer_norm(x, g, b, eps=1e-5):
+    std = np.sqrt(np.var(x, axis=-1, keepdims=True) + 1e-8)
+    return g * (x - np.mean(x, axis=-1, keepdims=True)) / std + b
+'''),
+    Mutant("layer_norm", "eps hard-coded to 1e-12 (BERT's)", "eps-fixed-1e-12", '''
+def layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + 1e-12) + b
+'''),
+    Mutant("layer_norm", "eps argument ignored (hard-coded default)", "eps_ignored", '''
+def layer_norm(x, g, b, eps=1e-5):
+    EPS = 1e-5
+    mu = x.mean(axis=-1, keepdims=True)
+    return g * (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + EPS) + b
+'''),
 ]
