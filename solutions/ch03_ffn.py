@@ -17,6 +17,6 @@ def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def ffn(x: np.ndarray, c_fc: dict, c_proj: dict) -> np.ndarray:
-    """Expand, GELU, contract.  # [n_seq, n_embd] -> [n_seq, 4*n_embd] -> [n_seq, n_embd]"""
+    """Expand, GELU, contract, over the last axis.  # [..., n_embd] -> [..., 4*n_embd] -> [..., n_embd]"""
     a = gelu(linear(x, **c_fc))
     return linear(a, **c_proj)

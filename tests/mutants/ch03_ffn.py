@@ -51,6 +51,80 @@ def ffn(x, c_fc, c_proj):
     h = np.maximum(0, x @ c_fc["w"] + c_fc["b"])
     return h @ c_proj["w"] + c_proj["b"]
 '''),
+    Mutant("ffn", "GELU written inside ffn, coefficient 0.0447", "ffn_coefficient_0447", '''
+def ffn(x, c_fc, c_proj):
+    h = x @ c_fc["w"] + c_fc["b"]
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.0447 * h**3)))
+    return h @ c_proj["w"] + c_proj["b"]
+'''),
+    Mutant("ffn", "only 2-D inputs (a loop over the rows of x)", "ffn-leading-axes", '''
+def ffn(x, c_fc, c_proj):
+    rows = []
+    for row in x:
+        h = row @ c_fc["w"] + c_fc["b"]
+        h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+        rows.append(h @ c_proj["w"] + c_proj["b"])
+    return np.array(rows).reshape(len(x), -1)
+'''),
+    Mutant("ffn", "residual added inside ffn", "ffn_residual", '''
+def ffn(x, c_fc, c_proj):
+    h = x @ c_fc["w"] + c_fc["b"]
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+    return x + h @ c_proj["w"] + c_proj["b"]
+'''),
+    Mutant("ffn", "c_proj's bias missing", "ffn_no_proj_bias", '''
+def ffn(x, c_fc, c_proj):
+    h = x @ c_fc["w"] + c_fc["b"]
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+    return h @ c_proj["w"]
+'''),
+    Mutant("ffn", "c_fc's bias missing", "ffn_no_fc_bias", '''
+def ffn(x, c_fc, c_proj):
+    h = np.matmul(x, c_fc["w"])
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+    return np.matmul(h, c_proj["w"]) + c_proj["b"]
+'''),
+    Mutant("ffn", "both biases missing", "ffn_no_biases", '''
+def ffn(x, c_fc, c_proj):
+    h = x @ c_fc["w"]
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+    return h @ c_proj["w"]
+'''),
+    Mutant("ffn", "only 2-D inputs (einsum 'ij,jk->ik')", "ffn-2d-only", '''
+def ffn(x, c_fc, c_proj):
+    h = np.einsum("ij,jk->ik", x, c_fc["w"]) + c_fc["b"]
+    h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+    return np.einsum("ij,jk->ik", h, c_proj["w"]) + c_proj["b"]
+'''),
+    # the learner's own helpers, defined in the same notebook: a wrong gelu (or linear) makes ffn fail, and the
+    # check says to fix that helper first
+    Mutant("ffn", "the learner's own gelu, with a wrong coefficient, inside ffn", "fix-first:gelu", '''
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.0447 * x**3)))
+
+def linear(x, w, b):
+    return x @ w + b
+
+def ffn(x, c_fc, c_proj):
+    return linear(gelu(linear(x, **c_fc)), **c_proj)
+'''),
+    Mutant("ffn", "the learner's own gelu, exact erf form, inside ffn", "fix-first:gelu", '''
+def gelu(x):
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+def ffn(x, c_fc, c_proj):
+    return gelu(x @ c_fc["w"] + c_fc["b"]) @ c_proj["w"] + c_proj["b"]
+'''),
+    Mutant("ffn", "the learner's own linear, transposed, inside ffn", "fix-first:linear", '''
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+def linear(x, w, b):
+    return x @ w.T + b
+
+def ffn(x, c_fc, c_proj):
+    return linear(gelu(linear(x, c_fc["w"], c_fc["b"])), c_proj["w"], c_proj["b"])
+'''),
     # ---- gelu
     Mutant("gelu", "exact erf GELU", "gelu_erf", '''
 def gelu(x):
@@ -78,6 +152,10 @@ def gelu(x):
 def gelu(x):
     c = math.sqrt(2 / math.pi)
     return 0.5 * x * (1 + np.tanh(c * (x + 0.44715 * x * x * x)))
+'''),
+    Mutant("gelu", "cubic coefficient 0.04715", "gelu_coefficient_04715", '''
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.04715 * x**3)))
 '''),
     Mutant("gelu", "x squared instead of cubed", "gelu_square", '''
 def gelu(x):
