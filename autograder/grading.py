@@ -45,8 +45,9 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
     seed = grading_seed() if seed is None else seed
     try:
         nb = read_submission(path)
-    except InvalidNotebook as exc:
-        return _ungraded("missing" if not path.exists() else "invalid-notebook", str(exc), chapter, seed, start)
+    except InvalidNotebook as exc:  # the message names the file, not the server's path to it
+        message = str(exc).replace(str(path), path.name)
+        return _ungraded("missing" if not path.exists() else "invalid-notebook", message, chapter, seed, start)
     return grade_nb(nb, path.name, seed=seed, limits=limits, chapter=chapter, start=start)
 
 

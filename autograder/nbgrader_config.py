@@ -14,14 +14,15 @@ if os.environ.get("NBGRADER_DB_URL"):
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Time limits: per cell (nbgrader's own) and per notebook (ours: later cells get an error instead of running).
-c.Execute.timeout = 120
-c.TimedExecute.timeout = 120
-c.TimedExecute.notebook_timeout = int(os.environ.get("AUTOGRADER_NOTEBOOK_TIMEOUT", "600"))
+# autograde never starts a kernel with learner code: SandboxGrade grades each notebook in the course's sandbox
+# (bubblewrap; it refuses where no sandbox can be made) and writes the grade cells' outputs from the trusted judge.
+# The seed of the hidden cases is drawn afresh for every notebook and kept in the autograded notebook's metadata.
+c.SandboxGrade.timeout = int(os.environ.get("AUTOGRADER_NOTEBOOK_TIMEOUT", "600"))
+c.SandboxGrade.memory_mb = int(os.environ.get("AUTOGRADER_MEMORY_MB", "4096"))
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_ext.TimedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "autograder.nbgrader_ext.SandboxGrade",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

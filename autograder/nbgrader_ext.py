@@ -1,10 +1,17 @@
 """nbgrader, hardened (enabled by the shipped nbgrader_config.py):
 
-* `TimedExecute` — nbgrader's Execute with a per-notebook time limit on top of the per-cell one: once the notebook
-  has run for `notebook_timeout` seconds, every remaining cell gets an error output instead of running, so its
-  grade cells score 0 (a grade cell without an error would score full marks).
-* `StatusCsvExportPlugin` — `nbgrader export` with a `status` column (graded, timeout, crashed, not-run, missing)
-  and a message, so a notebook that could not run is never mistaken for a real zero.
+* `SandboxGrade` — replaces nbgrader's Execute in `autograde`: no kernel ever runs learner code in the instructor's
+  process. The notebook is graded by the course's own grader (autograder.grading: the bubblewrap sandbox and the
+  trusted judge), and each grade cell gets its outputs from the trusted results: the visible check cell its report,
+  the hidden check cell the hidden report (never the hidden tests' source); full marks as a plain report, partial
+  credit as an execute_result holding the score (nbgrader's convention), no marks as an error. So redefining
+  `check`, a sidecar `autograder/` package, monkeypatching, importing the chapter's reference or writing to
+  gradebook.db earn nothing and change nothing. The status, the seed of the hidden cases and a message go to the
+  autograded notebook's metadata ("autograder"), on the instructor's side.
+* `TimedExecute` — nbgrader's Execute with a per-notebook time limit (kept for courses that still execute).
+* `StatusCsvExportPlugin` — `nbgrader export` with a `status` column (graded, timeout, memory, crashed,
+  invalid-output, not-run, missing) and a message, so a notebook that could not run is never mistaken for a real
+  zero. Every text field is neutralised for spreadsheets.
 """
 
 from __future__ import annotations
@@ -17,10 +24,77 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
-from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer
+
+from .batch import neutral
+from .notebooks import GRADE_ID
 
 NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
+ENAMES = {"timeout": NOTEBOOK_TIME_LIMIT, "memory": "SandboxMemoryError", "crashed": "DeadKernelError",
+          "invalid-output": "SandboxInvalidOutput", "invalid-notebook": "InvalidNotebook"}
+
+
+class SandboxGrade(NbGraderPreprocessor):
+    """Grade the notebook in the course's sandbox and write each grade cell's outputs from the trusted results."""
+
+    timeout = Integer(600, help="Seconds the whole notebook may run in the sandbox.").tag(config=True)
+    memory_mb = Integer(4096, help="Memory of the sandbox, in MB.").tag(config=True)
+    no_sandbox = Bool(False, help="Grade even where no sandbox can be made (learner code then runs with the "
+                                  "instructor's rights). Never the default.").tag(config=True)
+    seed = Integer(None, allow_none=True, help="Seed of the hidden cases (default: a fresh one per notebook, "
+                                                "recorded in the autograded notebook's metadata).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from .engine import grading_seed
+        from .grading import grade_nb
+        from .sandbox import Limits, require_sandbox
+
+        limits = Limits(timeout=self.timeout, memory_mb=self.memory_mb, sandbox=not self.no_sandbox)
+        require_sandbox(limits)  # refuses (autograde reports an error) rather than running learner code here
+        seed = grading_seed() if self.seed is None else self.seed
+        name = str(resources.get("nbgrader", {}).get("notebook", "notebook")) + ".ipynb"
+        result = grade_nb(nb, name, seed=seed, limits=limits)
+        tests = {t["name"]: t for t in result["tests"]}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = []
+            cell.execution_count = None
+            grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+            if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+                continue
+            match = GRADE_ID.match(grade_id)
+            key = None
+            if match:
+                key = match.group(2) + (" (hidden)" if match.group(3) == "-hidden" else "")
+            cell.outputs = _outputs(result, tests.get(key), cell)
+        message = "" if result["status"] == "graded" else result["output"]
+        nb.metadata["autograder"] = {"status": result["status"], "seed": seed, "message": message[:300],
+                                     "score": result["score"], "max_score": result["max_score"]}
+        self.log.info("%s: %s, %s/%s (seed %s)", name, result["status"], result["score"], result["max_score"], seed)
+        return nb, resources
+
+
+def _outputs(result: dict, test: dict | None, cell) -> list:
+    points = float(cell.metadata["nbgrader"].get("points", 0) or 0)
+    if result["status"] != "graded":
+        text = result["output"]
+        return [NotebookNode(output_type="error", ename=ENAMES.get(result["status"], "NotGraded"), evalue=text,
+                             traceback=[text])]
+    if test is None:
+        text = "this cell is not one of the chapter's checks"
+        return [NotebookNode(output_type="error", ename="UnknownCheck", evalue=text, traceback=[text])]
+    report = test["output"]
+    score = float(test["score"]) * points / test["max_score"] if test["max_score"] else 0.0
+    if test["status"] == "passed" or score >= points > 0:
+        return [NotebookNode(output_type="stream", name="stdout", text=report + "\n")]
+    if score <= 0:
+        return [NotebookNode(output_type="error", ename="CheckFailed", evalue=report.split("\n")[0],
+                             traceback=report.split("\n"))]
+    return [NotebookNode(output_type="stream", name="stdout", text=report + "\n"),
+            NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                         data={"text/plain": repr(round(score, 4))})]
 
 
 class TimedExecute(Execute):
@@ -41,11 +115,14 @@ class TimedExecute(Execute):
 
 
 def notebook_status(path: Path) -> tuple[str, str]:
-    """(status, message) of an autograded notebook, read from its outputs."""
+    """(status, message) of an autograded notebook: SandboxGrade's record, else read from its outputs."""
     try:
         nb = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        return "crashed", f"unreadable autograded notebook: {exc}"
+        return "crashed", f"unreadable autograded notebook ({type(exc).__name__})"
+    record = nb.get("metadata", {}).get("autograder")
+    if isinstance(record, dict) and record.get("status"):
+        return str(record["status"]), str(record.get("message", ""))[:300]
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             if out.get("output_type") != "error":
@@ -79,7 +156,8 @@ class StatusCsvExportPlugin(CsvExportPlugin):
                 for student in gradebook.students:
                     if students and student.id not in students:
                         continue
-                    writer.writerow(self._row(gradebook, assignment, student, root))
+                    row = self._row(gradebook, assignment, student, root)
+                    writer.writerow({k: neutral(v) for k, v in row.items()})
 
     def _row(self, gradebook, assignment, student, root: Path) -> dict:
         row = {"assignment": assignment.name, "duedate": assignment.duedate or "", "student_id": student.id,
