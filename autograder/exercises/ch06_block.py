@@ -10,6 +10,8 @@ stored; they are regenerated from a seed by `solutions.init_params`. Rebuild the
 from __future__ import annotations
 
 import functools
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +161,9 @@ def block_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              _block_args(rng, n_seq + 1, n_head, d_head, np.float32), oracle=torch_block, atol=2e-5, rtol=1e-5),
         Case("a single position", _block_args(rng, 1, n_head, d_head), atol=1e-10, rtol=1e-8),
         Case("float32 in, float32 out", _block_args(rng, n_seq, n_head, d_head, np.float32), atol=2e-5, rtol=1e-5,
-             hint="float32 inputs must give a float32 output: don't convert to float64 anywhere in the block."),
+             hint="float32 inputs must give a float32 output: something in your block makes float64 — "
+                  ".astype(np.float64), a float64 array, or a NumPy float64 scalar such as np.sqrt(...) (use "
+                  "math.sqrt).", hint_id="block-float64"),
     ]
 
 
@@ -233,6 +237,20 @@ def _block_float64(x, mlp, attn, ln_1, ln_2, n_head):
     return solutions.transformer_block(x.astype(np.float64), mlp, attn, ln_1, ln_2, n_head)
 
 
+_ERF = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _gelu_erf(x):
+    """The exact GELU, x·Φ(x) with the error function: 4.7e-4 away from GPT-2's tanh form at most."""
+    return (0.5 * x * (1 + _ERF(x / math.sqrt(2)))).astype(x.dtype)
+
+
+def _block_erf_gelu(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + _attn(_ln(x, ln_1), attn, n_head)
+    h = _gelu_erf(_ln(x, ln_2) @ mlp["c_fc"]["w"] + mlp["c_fc"]["b"])
+    return x + h @ mlp["c_proj"]["w"] + mlp["c_proj"]["b"]
+
+
 _PRE_NORM = "x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head), then x = x + ffn(layer_norm(x, **ln_2), **mlp)"
 BLOCK_MISTAKES = [
     Mistake(f"your block is post-norm (LayerNorm after the addition); GPT-2 is pre-norm: {_PRE_NORM}.",
@@ -255,8 +273,12 @@ BLOCK_MISTAKES = [
             "on the same x.", _block_parallel),
     Mistake("nothing comes after the second addition: the block's output is x + ffn(...), not normalised "
             "again (GPT-2's only final LayerNorm is ln_f, after the last block).", _block_final_norm),
-    Mistake("float32 inputs came back as float64: don't convert x with .astype(np.float64) or np.asarray(..., "
-            "dtype=np.float64).", _block_float64),
+    Mistake("float32 inputs came back as float64 (with the right values): a float64 value entered your block — "
+            ".astype(np.float64), a float64 array, or a NumPy float64 scalar such as np.sqrt(2 / np.pi) in a GELU "
+            "of your own (use math.sqrt).", _block_float64, id="block-float64"),
+    Mistake("your MLP uses the exact GELU, x·Φ(x) with erf; GPT-2 uses the tanh approximation "
+            "0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — call ffn(h, **mlp) from chapter 03, which has it.",
+            _block_erf_gelu, id="block-erf-gelu"),
 ]
 
 TRANSFORMER_BLOCK = register(Exercise(
@@ -308,10 +330,19 @@ def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("float32 in, float32 out", _gpt2_args(rng, model32, n_ctx - 1), atol=2e-5, rtol=1e-5,
              hint="float32 weights must give float32 logits: don't convert anything to float64."),
         Case(f"{n_ctx + 1} tokens with n_ctx = {n_ctx}: ValueError", _gpt2_args(rng, model, n_ctx + 1),
-             raises=ValueError,
-             hint="a sequence longer than n_ctx has no position embeddings: let embed(ids, wte, wpe) raise its "
-                  "ValueError."),
+             raises=ValueError, message=_names_both(n_ctx + 1, n_ctx),
+             hint=f"a sequence longer than n_ctx has no position embeddings: raise a ValueError whose message names "
+                  f"both numbers ({n_ctx + 1} tokens, n_ctx = {n_ctx}) — embed(ids, wte, wpe) from chapter 01 does.",
+             hint_id="too-long-value-error"),
     ]
+
+
+def _names_both(n_seq: int, n_ctx: int):
+    """A predicate on an error message: it names the sequence's length and n_ctx (as numbers)."""
+    def says(message: str) -> bool:
+        numbers = {int(n) for n in re.findall(r"\d+", message)}
+        return {n_seq, n_ctx} <= numbers
+    return says
 
 
 def _gpt2_body(ids, wte, wpe, blocks, ln_f, n_head, block=solutions.transformer_block):
@@ -370,8 +401,28 @@ def _gpt2_untransposed(ids, wte, wpe, blocks, ln_f, n_head):
     return _ln(_gpt2_body(ids, wte, wpe, blocks, ln_f, n_head), ln_f) @ wte
 
 
-_BAD_BLOCK = ("gpt2 itself looks right, but the blocks' outputs are not: make transformer_block's check pass "
-              "first, gpt2 runs it once per block.")
+def _gpt2_from_embeddings(x, wte, blocks, ln_f, n_head):
+    for b in blocks:
+        x = solutions.transformer_block(x, **b, n_head=n_head)
+    return _ln(x, ln_f) @ wte.T
+
+
+def _gpt2_wpe_shifted(ids, wte, wpe, blocks, ln_f, n_head):  # positions 1..n_seq instead of 0..n_seq-1
+    solutions.embed(ids, wte, wpe)  # the right ValueError for a too-long sequence (that case is not about this bug)
+    ids = np.asarray(ids)
+    return _gpt2_from_embeddings(wte[ids] + wpe[1:len(ids) + 1], wte, blocks, ln_f, n_head)
+
+
+def _gpt2_unchecked_length(ids, wte, wpe, blocks, ln_f, n_head):  # picoGPT's wpe[range(len(inputs))]
+    ids = np.asarray(ids)
+    return _gpt2_from_embeddings(wte[ids] + wpe[range(len(ids))], wte, blocks, ln_f, n_head)
+
+
+def _bad_block(mistake: Mistake) -> Mistake:
+    """gpt2 right, but running a block of its own with one of transformer_block's known mistakes."""
+    return Mistake("gpt2 itself looks right, but the block it runs is not — " + mistake.hint,
+                   _gpt2_with_block(mistake.impl), id=f"bad-block:{mistake.id}")
+
 GPT2_MISTAKES = [
     Mistake("the final LayerNorm is missing: logits = layer_norm(x, **ln_f) @ wte.T after the last block.",
             _gpt2_no_ln_f),
@@ -387,9 +438,14 @@ GPT2_MISTAKES = [
             "ln_1 and ln_2 inside).", _gpt2_ln_f_every_block),
     Mistake("ln_f is applied once, at the end: after the last block, just before the unembedding @ wte.T.",
             _gpt2_ln_f_at_start),
-    *[Mistake(_BAD_BLOCK, _gpt2_with_block(m.impl)) for m in BLOCK_MISTAKES],
+    *[_bad_block(m) for m in BLOCK_MISTAKES],
     Mistake("the unembedding is x @ wte.T, [n_seq, n_embd] @ [n_embd, n_vocab]; wte itself is [n_vocab, n_embd].",
             _gpt2_untransposed),
+    Mistake("the position embeddings are shifted by one: token i gets wpe[i], so add wpe[:n_seq] (rows 0 to "
+            "n_seq - 1), not wpe[1:n_seq + 1].", _gpt2_wpe_shifted, id="wpe-off-by-one"),
+    Mistake("a sequence longer than n_ctx must raise a ValueError that names both numbers, before any look-up; "
+            "yours raised an IndexError from indexing wpe — compare len(ids) with wpe.shape[0] first (embed from "
+            "chapter 01 does).", _gpt2_unchecked_length, id="too-long-index-error"),
 ]
 
 GPT2 = register(Exercise(
@@ -411,7 +467,7 @@ def count_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         return rng.standard_normal(shape).astype(np.float32)
 
     if hidden:
-        a, b, c = (int(v) for v in rng.integers(2, 9, size=3))
+        a, b, c = (int(v) for v in rng.choice(np.arange(2, 10), size=3, replace=False))  # a=b=2: a+b = a·b
         hparams = {"n_vocab": int(rng.integers(10, 40)), "n_ctx": int(rng.integers(4, 12)),
                    "n_embd": 2 * int(rng.integers(2, 6)), "n_head": 2, "n_layer": int(rng.integers(1, 4))}
         big = dict(GPT2_MEDIUM, n_layer=int(rng.integers(2, 24)))

@@ -169,7 +169,7 @@ def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
     x += ffn(layer_norm(x, **ln_2), **mlp)
     return x
 '''),
-    Mutant("transformer_block", "float64 promotion", "block_float64", '''
+    Mutant("transformer_block", "float64 promotion", "block-float64", '''
 from solutions import ffn, layer_norm, mha
 
 def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -275,7 +275,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, **block, n_head=n_head)
     return x @ wte.T
 '''),
-    Mutant("gpt2", "uses a post-norm block", "gpt2-itself-looks-right-but-the", '''
+    Mutant("gpt2", "uses a post-norm block", "bad-block:block_post_norm", '''
 from solutions import embed, ffn, layer_norm, mha
 
 def my_block(x, mlp, attn, ln_1, ln_2, n_head):
@@ -297,6 +297,98 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
     for block in blocks:
         x = S.transformer_block(x, **block, n_head=n_head)
     return layer_norm(x, **ln_f) @ wte
+'''),
+]
+
+TRANSFORMER_BLOCK += [
+    Mutant("transformer_block", "picoGPT's gelu with np.sqrt inside the block", "block-float64", '''
+from solutions import layer_norm, linear, mha
+
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    return x + linear(gelu(linear(layer_norm(x, **ln_2), **mlp["c_fc"])), **mlp["c_proj"])
+'''),
+    Mutant("transformer_block", "its own GELU is the exact erf form", "block-erf-gelu", '''
+from solutions import layer_norm, mha
+
+def gelu(x):  # x * Phi(x), the "exact" GELU
+    erf = np.vectorize(math.erf)
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = x + mha(layer_norm(x, **ln_1), **attn, n_head=n_head)
+    h = gelu(layer_norm(x, **ln_2) @ mlp["c_fc"]["w"] + mlp["c_fc"]["b"])
+    return x + h @ mlp["c_proj"]["w"] + mlp["c_proj"]["b"]
+'''),
+]
+
+
+def _gpt2_with_own_block(block: Mutant) -> Mutant:
+    """A gpt2 that runs a block of its own (one of the block mutants, renamed), so the block's bug reaches gpt2."""
+    source = block.source.replace("def transformer_block(", "def my_block(")
+    return Mutant("gpt2", f"its own block: {block.name}", f"bad-block:{block.mistake}", source + '''
+from solutions import embed, layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = my_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
+''')
+
+
+_SHOWN = {"block_post_norm"}  # already a hand-written gpt2 mutant above
+GPT2 += [_gpt2_with_own_block(m) for m in TRANSFORMER_BLOCK
+         if m.mistake != "mutated-input" and m.mistake not in _SHOWN and m.name != "float64 promotion"]
+GPT2 += [
+    Mutant("gpt2", "wpe off by one", "wpe-off-by-one", '''
+import solutions as S
+from solutions import layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = wte[ids] + wpe[1:len(ids) + 1]  # positions 1, 2, ..., n_seq
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
+'''),
+    Mutant("gpt2", "picoGPT's: IndexError for a too-long sequence", "too-long-index-error", '''
+import solutions as S
+from solutions import layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = wte[ids] + wpe[range(len(ids))]
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    x = layer_norm(x, **ln_f)
+    return x @ wte.T
+'''),
+    Mutant("gpt2", "a ValueError that names no numbers", "too-long-value-error", '''
+import solutions as S
+from solutions import layer_norm
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    if len(ids) > len(wpe):
+        raise ValueError("sequence too long")
+    x = wte[ids] + wpe[: len(ids)]
+    for block in blocks:
+        x = S.transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
+'''),
+    Mutant("gpt2", "its own transformer_block is post-norm", "fix-first:transformer_block", '''
+from solutions import embed, ffn, layer_norm, mha
+
+def transformer_block(x, mlp, attn, ln_1, ln_2, n_head):
+    x = layer_norm(x + mha(x, **attn, n_head=n_head), **ln_1)
+    return layer_norm(x + ffn(x, **mlp), **ln_2)
+
+def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
+    x = embed(ids, wte, wpe)
+    for block in blocks:
+        x = transformer_block(x, **block, n_head=n_head)
+    return layer_norm(x, **ln_f) @ wte.T
 '''),
 ]
 
