@@ -101,10 +101,15 @@ def _parameters(model) -> list:
 
 
 def probe_deep_mlp(cls, layer_sizes, use_shortcut, weights, x) -> dict:
-    """Build cls(layer_sizes, use_shortcut) (torch seed 0), copy in `weights`, run it on x.
+    """Build cls(layer_sizes, use_shortcut) (torch seed 0), copy in `weights`, run it on x (one torch thread; the
+    caller's torch random state is left as it was).
 
     -> {"parameters": [(name, shape)], "output": array | shape error}
     """
+    return _one_thread(_deep_mlp)(cls, layer_sizes, use_shortcut, weights, x)
+
+
+def _deep_mlp(cls, layer_sizes, use_shortcut, weights, x) -> dict:
     import torch
 
     torch.manual_seed(0)
@@ -145,10 +150,15 @@ def _gradient_model(layer_sizes, use_shortcut):
 
 
 def probe_layer_gradients(fn, layer_sizes, use_shortcut, weights, runs) -> list:
-    """One DeepMLP-shaped model with `weights`; fn(model, x, target) for each (x, target) in runs, on the same model.
+    """One DeepMLP-shaped model with `weights`; fn(model, x, target) for each (x, target) in runs, on the same model
+    (one torch thread).
 
     -> [array of per-layer values] per run
     """
+    return _one_thread(_layer_gradients)(fn, layer_sizes, use_shortcut, weights, runs)
+
+
+def _layer_gradients(fn, layer_sizes, use_shortcut, weights, runs) -> list:
     import torch
 
     model = _gradient_model(list(layer_sizes), use_shortcut)
@@ -159,26 +169,41 @@ def probe_layer_gradients(fn, layer_sizes, use_shortcut, weights, runs) -> list:
 
 def _sublayer(w, kind):
     """A fixed sub-layer: "map" keeps the rows, x [..., n, d] -> [..., n, w.shape[1]]; "pool" averages them,
-    -> [..., 1, w.shape[1]]."""
+    -> [..., 1, w.shape[1]]; "swap" returns the map's output with its last two axes swapped (as many entries as x,
+    another shape); "dropout" is the map with a random mask that changes at every call (calls counted in
+    `sub.calls`)."""
     if kind == "pool":
         return lambda h: np.tanh(h.mean(axis=-2, keepdims=True) @ w)
+    if kind == "swap":
+        return lambda h: np.swapaxes(np.tanh(h @ w), -1, -2)
+    if kind == "dropout":
+        def sub(h):
+            sub.calls += 1
+            out = np.tanh(h @ w)
+            keep = np.random.default_rng(1000 + sub.calls).random(out.shape) > 0.25
+            return np.where(keep, out / 0.75, 0.0).astype(out.dtype)
+
+        sub.calls = 0
+        return sub
     return lambda h: np.tanh(h @ w)
 
 
-def probe_residual(fn, x, w, kind="map"):
+def _sublayer_outcome(call, x, w, kind):
+    """Run call(sub) -> output | shape error; with "dropout", also how many times sub was called."""
     sub = _sublayer(w, kind)
     try:
-        return fn(x, sub)
+        out = call(sub)
     except ValueError as exc:
-        return _shape_error(exc, x.shape, sub(x).shape)
+        out = _shape_error(exc, x.shape, _sublayer(w, kind)(x).shape)
+    return {"calls": sub.calls, "output": out} if kind == "dropout" else out
+
+
+def probe_residual(fn, x, w, kind="map"):
+    return _sublayer_outcome(lambda sub: fn(x, sub), x, w, kind)
 
 
 def probe_pre_norm(fn, x, ln, w, kind="map"):
-    sub = _sublayer(w, kind)
-    try:
-        return fn(x, ln, sub)
-    except ValueError as exc:
-        return _shape_error(exc, x.shape, sub(x).shape)
+    return _sublayer_outcome(lambda sub: fn(x, ln, sub), x, w, kind)
 
 
 # ----------------------------------------------------------------------------------------------------------------

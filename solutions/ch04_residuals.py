@@ -47,7 +47,8 @@ def layer_gradients(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> 
 
 
 def residual(x: np.ndarray, fn) -> np.ndarray:
-    """The shortcut: x + fn(x); fn must keep the shape.  # [n_seq, n_embd] -> [n_seq, n_embd]"""
+    """The shortcut: x + fn(x), fn called once; ValueError naming both shapes when fn changes the shape.
+    # [..., n_seq, n_embd] -> [..., n_seq, n_embd]"""
     out = fn(x)
     if np.shape(out) != np.shape(x):
         raise ValueError(f"residual: fn changed the shape from {np.shape(x)} to {np.shape(out)}; x + fn(x) needs equal shapes")
@@ -55,5 +56,6 @@ def residual(x: np.ndarray, fn) -> np.ndarray:
 
 
 def pre_norm(x: np.ndarray, ln: dict, fn) -> np.ndarray:
-    """GPT-2's pre-norm sub-layer: x + fn(layer_norm(x)).  # [n_seq, n_embd] -> [n_seq, n_embd]"""
+    """GPT-2's pre-norm sub-layer: x + fn(layer_norm(x)); ValueError (from residual) when fn changes the shape.
+    # [..., n_seq, n_embd] -> [..., n_seq, n_embd]"""
     return residual(x, lambda h: fn(layer_norm(h, **ln)))

@@ -24,7 +24,15 @@ LAYOUT = ("self.layers = nn.ModuleList of nn.Sequential(nn.Linear(d_i, d_{i+1}),
 # Shared by the probes: a shape error, as data
 # --------------------------------------------------------------------------------------------------------------
 def _compare_output(got, want, case) -> str | None:
-    """Compare an output that is either an array or a shape error (see _shape_error)."""
+    """Compare an output that is either an array or a shape error (see _shape_error); with a sub-layer that counts
+    its calls, {"calls": n, "output": ...}, the number of calls first."""
+    if isinstance(want, dict) and "calls" in want:
+        if not isinstance(got, dict) or "calls" not in got:
+            return f"expected {want!r:.80}, got {got!r:.80}"
+        if got["calls"] != want["calls"]:
+            return (f"your code called fn {got['calls']} times; expected {want['calls']} call (fn may be random, "
+                    "like dropout, or expensive: call it once and keep its output)")
+        return _compare_output(got["output"], want["output"], case)
     if isinstance(want, dict):  # a ValueError is expected
         if isinstance(got, dict):
             if got["verdict"] == want["verdict"]:
@@ -77,11 +85,12 @@ def deep_mlp_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         case(f"no shortcut: layer_sizes {same}, each layer's output replaces x", same, False),
         case(f"with shortcuts: layer_sizes {same}, x = x + layer(x) at every layer", same, True),
         case(f"widths that change, no shortcut: layer_sizes {list(grow)}", list(grow), False,
-             hint="layer i maps layer_sizes[i] -> layer_sizes[i + 1]: build one nn.Linear per consecutive pair."),
+             hint="layer i maps layer_sizes[i] -> layer_sizes[i + 1]: build one nn.Linear per consecutive pair.",
+             hint_id="layer-widths"),
         case(f"a shortcut around a layer {d} -> 1 must raise a ValueError naming both shapes (x + F(x) would "
              "broadcast silently)", [d, d, 1], True,
              hint="before adding, compare the shapes of x and layer(x) and raise ValueError(f'... {x.shape} ... "
-                  "{out.shape}') when they differ."),
+                  "{out.shape}') when they differ.", hint_id="shape-error-message"),
         case(f"a shortcut around a layer {d} -> {d + 2} must raise a ValueError naming both shapes",
              [d, d, d + 2], True),
         case("a single example x [1, d], with shortcuts", same, True, n_rows=1),
@@ -188,24 +197,28 @@ def _whole_stack_shortcut(layer_sizes, use_shortcut):
 
 DEEP_MLP_MISTAKES = [
     Mistake("with use_shortcut=True each layer's output must be added to its input, x = x + layer(x); your model "
-            "replaces x instead.", _variant(_step_replace)),
+            "replaces x instead.", _variant(_step_replace), id="shortcut-replaces"),
     Mistake("when a layer changes the width, skipping the shortcut silently hides a bug: raise ValueError "
-            "naming both shapes instead.", _variant(_step_skip_silently)),
+            "naming both shapes instead.", _variant(_step_skip_silently),
+            id="shortcut-skipped-silently"),
     Mistake("x + layer(x) with different shapes broadcasts or crashes inside PyTorch: compare the shapes first "
-            "and raise ValueError naming both of them.", _variant(_step_no_check)),
+            "and raise ValueError naming both of them.", _variant(_step_no_check),
+            id="shortcut-no-shape-check"),
     Mistake("with use_shortcut=False there is no shortcut: each layer's output replaces x (x = layer(x)).",
-            _variant(_step_always_add)),
+            _variant(_step_always_add), id="shortcut-always"),
     Mistake("the shortcut goes around the whole layer, activation included: x + GELU(Linear(x)), not "
-            "GELU(x + Linear(x)).", _variant(_step_before_activation)),
+            "GELU(x + Linear(x)).", _variant(_step_before_activation),
+            id="shortcut-before-activation"),
     Mistake("there is one shortcut around each layer, not one around the whole stack.", _whole_stack_shortcut),
     Mistake("each layer ends with nn.GELU() (the exact, erf form); your layers use ReLU.",
-            _variant(_step_right, activation="relu")),
+            _variant(_step_right, activation="relu"), id="relu-activation"),
     Mistake("use nn.GELU() with its default (exact, erf) form here; approximate='tanh' is GPT-2's choice for its "
-            "MLP, not this model's.", _variant(_step_right, activation="tanh")),
+            "MLP, not this model's.", _variant(_step_right, activation="tanh"),
+            id="tanh-gelu"),
     Mistake("each layer is nn.Linear followed by nn.GELU(): your layers have no activation, so the whole stack "
-            "is one linear map.", _variant(_step_right, activation="none")),
+            "is one linear map.", _variant(_step_right, activation="none"), id="no-activation"),
     Mistake(f"name the parts as the docstring says — {LAYOUT} — so the check can load its weights.",
-            _variant(_step_flat, layout="flat")),
+            _variant(_step_flat, layout="flat"), id="parameter-names"),
 ]
 
 DEEP_MLP = register(Exercise(
@@ -217,6 +230,14 @@ DEEP_MLP = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # layer_gradients
 # --------------------------------------------------------------------------------------------------------------
+def _has_negative_mean(layer_sizes, use_shortcut, weights, runs) -> bool:
+    """Whether some layer's signed mean gradient is clearly negative: then a plain mean (grad.mean()) and the absolute
+    value of the mean (abs(grad.mean())) give different numbers, and the first case tells the two mistakes apart."""
+    means = probe_layer_gradients(lambda m, x, t: _grads(m, x, t, stat="mean"), layer_sizes, use_shortcut, weights,
+                                  runs[:1])[0]
+    return bool(np.any(means < -1e-3 * np.max(np.abs(means))))
+
+
 def layer_gradients_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     if hidden:
         d, depth, batch = int(rng.integers(4, 9)), int(rng.integers(3, 6)), int(rng.integers(10, 14))
@@ -227,17 +248,20 @@ def layer_gradients_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     # summed |grad| (n_in·n_out entries) never scale alike
     same = [d] * (depth + 1)
 
-    def case(label, layer_sizes, use_shortcut, n_runs=1, **kw):
-        runs = [((1.5 * rng.standard_normal((batch, layer_sizes[0]))).astype(np.float32),
-                 rng.standard_normal((batch, layer_sizes[-1])).astype(np.float32)) for _ in range(n_runs)]
-        args = (list(layer_sizes), use_shortcut, _mlp_weights(rng, layer_sizes), runs)
+    def case(label, layer_sizes, use_shortcut, n_runs=1, signs=False, **kw):
+        for _ in range(50):  # with `signs`: until some layer's mean gradient is negative (see _has_negative_mean)
+            runs = [((1.5 * rng.standard_normal((batch, layer_sizes[0]))).astype(np.float32),
+                     rng.standard_normal((batch, layer_sizes[-1])).astype(np.float32)) for _ in range(n_runs)]
+            args = (list(layer_sizes), use_shortcut, _mlp_weights(rng, layer_sizes), runs)
+            if not signs or _has_negative_mean(*args):
+                break
         return Case(label, args, probe=probe_layer_gradients, atol=1e-10, rtol=1e-4, **kw)
 
     return [
         case(f"a fresh model without shortcuts, layer_sizes {same}: one value per layer, first layer first",
-             same, False,
+             same, False, signs=True,
              hint="for each layer, in order, take its weight's .grad after loss.backward() and return "
-                  ".abs().mean().item()."),
+                  ".abs().mean().item().", hint_id="read-weight-grads"),
         case(f"a fresh model with shortcuts, layer_sizes {same}", same, True),
         case("the same model called twice with different data: the second result must not include the first "
              "call's gradients", same, True, n_runs=2),
@@ -273,21 +297,24 @@ def _grads(model, x, target, *, zero=True, reduction="mean", which="weight", sta
 
 LAYER_GRADIENTS_MISTAKES = [
     Mistake("the gradients add up over calls: call model.zero_grad() before the backward pass, or the second "
-            "call returns the sum of both calls' gradients.", lambda m, x, t: _grads(m, x, t, zero=False)),
+            "call returns the sum of both calls' gradients.", lambda m, x, t: _grads(m, x, t, zero=False),
+            id="grads-not-zeroed"),
     Mistake("the weights' .grad is None (or stale) when you read it: run the forward pass and loss.backward() "
-            "first, then read param.grad.", lambda m, x, t: _grads(m, x, t, zero=False, read_first=True)),
+            "first, then read param.grad.", lambda m, x, t: _grads(m, x, t, zero=False, read_first=True),
+            id="grads-read-before-backward"),
     Mistake("return one value per layer, for the weights only: skip the biases (names ending in 'bias').",
-            lambda m, x, t: _grads(m, x, t, which="all")),
+            lambda m, x, t: _grads(m, x, t, which="all"), id="biases-included"),
     Mistake("take the mean of |grad| (grad.abs().mean()), not the sum: the sum grows with the layer's size.",
-            lambda m, x, t: _grads(m, x, t, stat="sum_abs")),
+            lambda m, x, t: _grads(m, x, t, stat="sum_abs"), id="sum-abs"),
     Mistake("take the absolute value before averaging, grad.abs().mean(): positive and negative entries "
             "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="mean"), id="plain-mean"),
-    Mistake("take the absolute value before averaging, grad.abs().mean(): positive and negative entries "
-            "cancel in a plain mean.", lambda m, x, t: _grads(m, x, t, stat="abs_mean"), id="abs-of-mean"),
+    Mistake("abs(grad.mean()) takes the absolute value after averaging, when the signed entries have already "
+            "cancelled: take it entry by entry first, grad.abs().mean().",
+            lambda m, x, t: _grads(m, x, t, stat="abs_mean"), id="abs-of-mean"),
     Mistake("the loss is the mean squared error, F.mse_loss(output, target) (the mean, not the sum).",
-            lambda m, x, t: _grads(m, x, t, reduction="sum")),
+            lambda m, x, t: _grads(m, x, t, reduction="sum"), id="summed-loss"),
     Mistake("list the layers from the first (nearest the input) to the last.",
-            lambda m, x, t: _grads(m, x, t)[::-1]),
+            lambda m, x, t: _grads(m, x, t)[::-1], id="last-layer-first"),
 ]
 
 LAYER_GRADIENTS = register(Exercise(
@@ -300,7 +327,8 @@ LAYER_GRADIENTS = register(Exercise(
 # residual and pre_norm: the learner's function gets a sub-layer `fn` built here
 # --------------------------------------------------------------------------------------------------------------
 def _sublayer_cases(rng, hidden, probe, with_ln):
-    n_seq, n_embd = (int(rng.integers(3, 7)), int(rng.integers(5, 11))) if hidden else (4, 8)
+    # n_embd > n_seq, so that a swapped [n_embd, n_seq] output is another shape with as many entries
+    n_seq, n_embd = (int(rng.integers(3, 7)), int(rng.integers(7, 11))) if hidden else (4, 8)
 
     def x_of(*shape, dtype=np.float64):  # an offset and a scale, so that LayerNorm visibly changes x
         return (3 * rng.standard_normal(shape) + rng.uniform(1, 3)).astype(dtype)
@@ -316,6 +344,7 @@ def _sublayer_cases(rng, hidden, probe, with_ln):
         return (x, ln_of(x.dtype), w) if with_ln else (x, w)
 
     def case(label, x, w, kind="map", **kw):
+        # float64: exact up to LayerNorm's rounding (~1e-15); float32: a few ulps
         tol = {"atol": 1e-5, "rtol": 1e-5} if x.dtype == np.float32 else {"atol": 1e-9, "rtol": 1e-9}
         return Case(label, args(x, w), {"kind": kind}, probe=probe, compare=_compare_output, **tol, **kw)
 
@@ -328,9 +357,15 @@ def _sublayer_cases(rng, hidden, probe, with_ln):
         case("float32 in, float32 out", x_of(n_seq, n_embd, dtype=np.float32), w_of(n_embd, np.float32),
              hint="float32 inputs must give a float32 output: don't convert x."),
         case(f"fn returns [{n_seq}, 1]: adding it to x would broadcast; raise a ValueError naming both shapes",
-             x_of(n_seq, n_embd), w_of(1), hint=shape_hint),
+             x_of(n_seq, n_embd), w_of(1), hint=shape_hint, hint_id="shape-error-message"),
         case(f"fn returns [1, {n_embd}] (one row for the whole sequence): also a ValueError naming both shapes",
-             x_of(n_seq, n_embd), w_of(n_embd), kind="pool", hint=shape_hint),
+             x_of(n_seq, n_embd), w_of(n_embd), kind="pool", hint=shape_hint, hint_id="shape-error-message"),
+        case(f"fn returns [{n_embd}, {n_seq}]: as many entries as x, another shape — a ValueError naming both "
+             "shapes", x_of(n_seq, n_embd), w_of(n_embd), kind="swap", hint=shape_hint, hint_id="shape-error-message"),
+        case("fn is random, like dropout (another mask at every call): call it once and add that output",
+             x_of(n_seq, n_embd), w_of(n_embd), kind="dropout",
+             hint="call fn exactly once and keep its output: out = fn(...), then check out.shape and return "
+                  "x + out (fn may be random, like dropout, or expensive).", hint_id="call-fn-once"),
     ]
 
 
@@ -357,12 +392,30 @@ def _residual_last_axis_only(x, fn):
     return x + out
 
 
+def _residual_reshape(x, fn):
+    out = fn(x)
+    if out.size != x.size:
+        raise ValueError(f"fn changed the shape from {x.shape} to {out.shape}")
+    return x + out.reshape(x.shape)
+
+
+def _residual_calls_twice(x, fn):
+    if fn(x).shape != x.shape:
+        raise ValueError(f"fn changed the shape from {x.shape} to {fn(x).shape}")
+    return x + fn(x)
+
+
 RESIDUAL_MISTAKES = [
     Mistake("a residual connection adds: return x + fn(x), not fn(x) alone.", _residual_replace),
     Mistake("compare the whole shapes (out.shape != x.shape), not only the last axis: a [1, n_embd] output "
             "would broadcast over the rows.", _residual_last_axis_only),
     Mistake("when fn changes the shape, x + fn(x) broadcasts silently: compare the shapes first and raise "
             "ValueError naming both.", _residual_no_check),
+    Mistake("fn's output has as many entries as x but another shape: reshaping it to x's shape hides the bug — "
+            "compare the shapes (out.shape != x.shape), not the sizes, and raise ValueError.", _residual_reshape),
+    Mistake("your residual calls fn more than once (once for the shape check, once for the sum): call it once, "
+            "out = fn(x), and use out for both — fn may be random, like dropout, or expensive.",
+            _residual_calls_twice),
 ]
 
 RESIDUAL = register(Exercise(
@@ -399,6 +452,19 @@ def _pre_norm_no_check(x, ln, fn):
     return x + fn(_ln(x, ln))
 
 
+def _pre_norm_reshape(x, ln, fn):
+    out = fn(_ln(x, ln))
+    if out.size != x.size:
+        raise ValueError(f"fn changed the shape from {x.shape} to {out.shape}")
+    return x + out.reshape(x.shape)
+
+
+def _pre_norm_calls_twice(x, ln, fn):
+    if fn(_ln(x, ln)).shape != x.shape:
+        raise ValueError(f"fn changed the shape from {x.shape} to {fn(_ln(x, ln)).shape}")
+    return x + fn(_ln(x, ln))
+
+
 PRE_NORM_MISTAKES = [
     Mistake("this is post-norm, LN(x + fn(x)) (the original Transformer); GPT-2 is pre-norm: "
             "x + fn(LN(x)), normalising only the input of fn.", _pre_norm_post_norm),
@@ -409,6 +475,10 @@ PRE_NORM_MISTAKES = [
     Mistake("the LayerNorm is missing: fn gets layer_norm(x, **ln), not x.", _pre_norm_no_norm),
     Mistake("when fn changes the shape the sum broadcasts silently: use your residual, which raises a "
             "ValueError naming both shapes.", _pre_norm_no_check),
+    Mistake("fn's output has as many entries as x but another shape: reshaping it hides the bug — compare the "
+            "shapes, not the sizes, and raise ValueError (your residual does).", _pre_norm_reshape),
+    Mistake("your pre_norm calls fn more than once: call it once and keep its output (fn may be random, like "
+            "dropout) — residual(x, lambda h: fn(layer_norm(h, **ln))) does.", _pre_norm_calls_twice),
 ]
 
 PRE_NORM = register(Exercise(

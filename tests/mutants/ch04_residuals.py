@@ -40,7 +40,7 @@ def _mlp(forward: str, init: str = _INIT) -> str:
 
 
 MUTANTS = [
-    Mutant("DeepMLP", "shortcut replaces instead of adding", "with-use-shortcut-true-each-layer", _mlp('''
+    Mutant("DeepMLP", "shortcut replaces instead of adding", "shortcut-replaces", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             out = layer(x)
@@ -48,7 +48,7 @@ MUTANTS = [
             x = out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut even when use_shortcut=False", "with-use-shortcut-false-there-is",
+    Mutant("DeepMLP", "shortcut even when use_shortcut=False", "shortcut-always",
            _mlp('''
     def forward(self, x):
         for layer in self.layers:
@@ -58,7 +58,7 @@ MUTANTS = [
             x = x + out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut skipped silently when shapes differ", "when-a-layer-changes-the-width", _mlp('''
+    Mutant("DeepMLP", "shortcut skipped silently when shapes differ", "shortcut-skipped-silently", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             layer_output = layer(x)
@@ -68,14 +68,14 @@ MUTANTS = [
                 x = layer_output
         return x
 ''')),
-    Mutant("DeepMLP", "no shape check: broadcasts or crashes", "x-layer-x-with-different-shapes",
+    Mutant("DeepMLP", "no shape check: broadcasts or crashes", "shortcut-no-shape-check",
            _mlp('''
     def forward(self, x):
         for layer in self.layers:
             x = x + layer(x) if self.use_shortcut else layer(x)
         return x
 ''')),
-    Mutant("DeepMLP", "ValueError without the shapes", "case:before-adding-compare-the-shapes-of", _mlp('''
+    Mutant("DeepMLP", "ValueError without the shapes", "shape-error-message", _mlp('''
     def forward(self, x):
         for layer in self.layers:
             out = layer(x)
@@ -86,7 +86,7 @@ MUTANTS = [
             x = out
         return x
 ''')),
-    Mutant("DeepMLP", "shortcut added before the activation", "the-shortcut-goes-around-the-whole", _mlp('''
+    Mutant("DeepMLP", "shortcut added before the activation", "shortcut-before-activation", _mlp('''
     def forward(self, x):
         for linear, act in self.layers:
             out = linear(x)
@@ -106,13 +106,13 @@ MUTANTS = [
             out = out + x
         return out
 ''')),
-    Mutant("DeepMLP", "ReLU instead of GELU", "each-layer-ends-with-nn-gelu",
+    Mutant("DeepMLP", "ReLU instead of GELU", "relu-activation",
            _mlp(_RIGHT, _INIT.replace("nn.GELU()", "nn.ReLU()"))),
-    Mutant("DeepMLP", "tanh GELU", "use-nn-gelu-with-its-default",
+    Mutant("DeepMLP", "tanh GELU", "tanh-gelu",
            _mlp(_RIGHT, _INIT.replace("nn.GELU()", 'nn.GELU(approximate="tanh")'))),
-    Mutant("DeepMLP", "no activation", "each-layer-is-nn-linear-followed", _mlp(_RIGHT, _INIT.replace(
+    Mutant("DeepMLP", "no activation", "no-activation", _mlp(_RIGHT, _INIT.replace(
         "nn.Linear(layer_sizes[i], layer_sizes[i + 1]), nn.GELU()", "nn.Linear(layer_sizes[i], layer_sizes[i + 1])"))),
-    Mutant("DeepMLP", "different parameter names", "name-the-parts-as-the-docstring", '''
+    Mutant("DeepMLP", "different parameter names", "parameter-names", '''
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -133,7 +133,7 @@ class DeepMLP(nn.Module):
             x = out
         return x
 '''),
-    Mutant("DeepMLP", "one width for every layer", "case:layer-i-maps-layer-sizes-i", '''
+    Mutant("DeepMLP", "one width for every layer", "layer-widths", '''
 import torch
 from torch import nn
 
@@ -160,7 +160,7 @@ class DeepMLP(nn.Module):
         return x
 ''')),
     # ---- layer_gradients
-    Mutant("layer_gradients", "gradients not zeroed between calls", "the-gradients-add-up-over-calls", '''
+    Mutant("layer_gradients", "gradients not zeroed between calls", "grads-not-zeroed", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -168,7 +168,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return [layer[0].weight.grad.abs().mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "gradients read before backward", "the-weights-grad-is-none-or", '''
+    Mutant("layer_gradients", "gradients read before backward", "grads-read-before-backward", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -177,7 +177,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return grads
 '''),
-    Mutant("layer_gradients", "biases included", "return-one-value-per-layer-for", '''
+    Mutant("layer_gradients", "biases included", "biases-included", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -185,7 +185,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [p.grad.abs().mean().item() for p in model.parameters()]
 '''),
-    Mutant("layer_gradients", "sum of |grad|", "take-the-mean-of-grad-grad", '''
+    Mutant("layer_gradients", "sum of |grad|", "sum-abs", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -201,7 +201,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [layer[0].weight.grad.mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "abs of the mean", "plain-mean", '''
+    Mutant("layer_gradients", "abs of the mean", "abs-of-mean", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -209,7 +209,7 @@ def layer_gradients(model, x, target):
     torch.nn.functional.mse_loss(model(x), target).backward()
     return [abs(layer[0].weight.grad.mean().item()) for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "summed squared error", "the-loss-is-the-mean-squared", '''
+    Mutant("layer_gradients", "summed squared error", "summed-loss", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -218,7 +218,7 @@ def layer_gradients(model, x, target):
     loss.backward()
     return [layer[0].weight.grad.abs().mean().item() for layer in model.layers]
 '''),
-    Mutant("layer_gradients", "last layer first", "list-the-layers-from-the-first", '''
+    Mutant("layer_gradients", "last layer first", "last-layer-first", '''
 import torch
 
 def layer_gradients(model, x, target):
@@ -245,14 +245,14 @@ def residual(x, fn):
         raise ValueError(f"width {out.shape[-1]} != {x.shape[-1]}")
     return x + out
 '''),
-    Mutant("residual", "ValueError without the shapes", "case:compare-the-shapes-before-adding-and", '''
+    Mutant("residual", "ValueError without the shapes", "shape-error-message", '''
 def residual(x, fn):
     out = fn(x)
     if out.shape != x.shape:
         raise ValueError("fn must keep the shape")
     return x + out
 '''),
-    Mutant("residual", "assert instead of ValueError", "case:compare-the-shapes-before-adding-and", '''
+    Mutant("residual", "assert instead of ValueError", "shape-error-message", '''
 def residual(x, fn):
     out = fn(x)
     assert out.shape == x.shape, f"{x.shape} != {out.shape}"
@@ -265,6 +265,33 @@ def residual(x, fn):
         raise ValueError(f"fn changed the shape: {x.shape} -> {out.shape}")
     x += out
     return x
+'''),
+    Mutant("residual", "compares sizes and reshapes fn's output", "residual_reshape", '''
+def residual(x, fn):
+    out = fn(x)
+    if out.size != x.size:
+        raise ValueError(f"fn returned {out.shape}, expected {x.shape}")
+    return x + out.reshape(x.shape)
+'''),
+    Mutant("residual", "np.reshape after comparing the number of entries", "residual_reshape", '''
+def residual(x, fn):
+    out = np.asarray(fn(x))
+    if np.prod(out.shape) != np.prod(x.shape):
+        raise ValueError(f"shape mismatch: {x.shape} vs {out.shape}")
+    return x + np.reshape(out, np.shape(x))
+'''),
+    Mutant("residual", "calls fn twice (check, then sum)", "residual_calls_twice", '''
+def residual(x, fn):
+    if fn(x).shape != x.shape:
+        raise ValueError(f"fn changed the shape: {x.shape} -> {fn(x).shape}")
+    return x + fn(x)
+'''),
+    Mutant("residual", "calls fn twice (sum first, then a check)", "call-fn-once", '''
+def residual(x, fn):
+    out = x + fn(x)
+    if fn(x).shape != x.shape:
+        raise ValueError(f"fn changed the shape: {x.shape} -> {fn(x).shape}")
+    return out
 '''),
     # ---- pre_norm
     Mutant("pre_norm", "post-norm", "pre_norm_post_norm", '''
@@ -313,5 +340,35 @@ from solutions import layer_norm
 
 def pre_norm(x, ln, fn):
     return x + fn(layer_norm(x, **ln))
+'''),
+    Mutant("pre_norm", "compares sizes and reshapes fn's output", "pre_norm_reshape", '''
+from solutions import layer_norm
+
+def pre_norm(x, ln, fn):
+    out = fn(layer_norm(x, **ln))
+    if out.size != x.size:
+        raise ValueError(f"{x.shape} vs {out.shape}")
+    return x + out.reshape(x.shape)
+'''),
+    Mutant("pre_norm", "calls fn twice", "pre_norm_calls_twice", '''
+from solutions import layer_norm
+
+def pre_norm(x, ln, fn):
+    h = layer_norm(x, **ln)
+    if fn(h).shape != x.shape:
+        raise ValueError(f"{x.shape} vs {fn(h).shape}")
+    return x + fn(h)
+'''),
+    Mutant("pre_norm", "the learner's own residual, which reshapes, inside pre_norm", "fix-first:residual", '''
+from solutions import layer_norm
+
+def residual(x, fn):
+    out = fn(x)
+    if out.size != x.size:
+        raise ValueError(f"fn returned {out.shape}, expected {x.shape}")
+    return x + out.reshape(x.shape)
+
+def pre_norm(x, ln, fn):
+    return residual(x, lambda h: fn(layer_norm(h, **ln)))
 '''),
 ]
