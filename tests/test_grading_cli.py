@@ -52,7 +52,7 @@ def test_check_json_is_gradescope_shaped_and_works_from_any_directory(tmp_path):
     assert {"score", "max_score", "tests", "status", "output", "seed"} <= set(result)
     assert result["seed"] == 7
     for test in result["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "mistake"}
         assert test["status"] in ("passed", "failed")
     names = [t["name"] for t in result["tests"]]
     assert all(f"{n} (hidden)" in names for n in names if not n.endswith("(hidden)"))

@@ -152,7 +152,8 @@ def submissions(ctx: dict) -> dict:
         "execs_reference_text": (lambda: with_cell(
             "import glob, os, sys, autograder\n"
             f"candidates = [{str(ROOT / 'solutions' / 'ch02_layer_norm.py')!r},\n"
-            "              os.path.join(os.path.dirname(autograder.__file__), '..', 'solutions', 'ch02_layer_norm.py')]\n"
+            "              os.path.join(os.path.dirname(autograder.__file__), '..', 'solutions',\n"
+            "                           'ch02_layer_norm.py')]\n"
             "candidates += [f for p in sys.path for f in glob.glob(os.path.join(p, '*', 'ch02_layer_norm.py'))]\n"
             "for path in candidates:\n"
             "    if os.path.exists(path):\n"
