@@ -55,15 +55,15 @@ def _plain_ids(ids):
     return f"returned {type(ids).__name__} {repr(ids)[:80]}"
 
 
-def encode_pieces(fn, pieces):
+def encode_pieces(fn, pieces, ranks=None):
     """The probe: fn(piece, ranks) for every piece, each outcome as plain data.  # pieces -> [ids | error]
 
     ids come back as a list of ints (anything that is not an int, such as bytes, as its repr); an exception as
     {"raised": type name, "key": type of a missing key, "message": ..., "where": the learner's line}.
-    The ranks are loaded here, in the learner's process, and copied so a function that changes them cannot
-    change the next case.
+    `ranks` is a small rank table shipped with the case, or None for GPT-2's, loaded here in the learner's process;
+    either is copied so a function that changes them cannot change the next case.
     """
-    ranks = dict(_ranks())
+    ranks = dict(_ranks() if ranks is None else ranks)
     out = []
     for piece in pieces:
         try:

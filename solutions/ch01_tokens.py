@@ -53,7 +53,8 @@ def bpe_encode_piece(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
     """Byte-level BPE on one pre-tokenised piece: bytes -> token ids.  # bytes[n] -> list[int] (len <= n)
 
     Start from single bytes and repeatedly merge the adjacent pair whose concatenation has the
-    lowest rank, until no adjacent pair is in the vocabulary.
+    lowest rank, until no adjacent pair is in the vocabulary. On a tie (the same pair twice),
+    the leftmost pair merges first (`<`, not `<=`).
     """
     parts = [piece[i : i + 1] for i in range(len(piece))]
     while len(parts) > 1:
@@ -79,13 +80,18 @@ def decode(ids) -> str:
 
 
 def embed(ids, wte: np.ndarray, wpe: np.ndarray) -> np.ndarray:
-    """Token embedding plus learned position embedding.  # [n_seq] -> [n_seq, n_embd]"""
+    """Token embedding plus learned position embedding.  # [n_seq] -> [n_seq, n_embd]
+
+    Raises ValueError when n_seq > n_ctx (the message names n_seq and n_ctx) or when an id is not in [0, n_vocab)
+    (the message names the bad id and n_vocab).
+    """
     ids = np.asarray(ids)
     n_vocab, n_ctx = wte.shape[0], wpe.shape[0]
     if ids.ndim != 1:
         raise ValueError(f"ids must be a 1-D sequence of token ids, got shape {ids.shape}")
     if len(ids) > n_ctx:
         raise ValueError(f"sequence of {len(ids)} tokens is longer than the context n_ctx={n_ctx}")
-    if len(ids) and (ids.min() < 0 or ids.max() >= n_vocab):
-        raise ValueError(f"token id out of range: ids must lie in [0, {n_vocab}), got {ids.min()}..{ids.max()}")
+    bad = ids[(ids < 0) | (ids >= n_vocab)]
+    if len(bad):
+        raise ValueError(f"token id {bad[0]} is out of range: ids must lie in [0, n_vocab={n_vocab})")
     return wte[ids] + wpe[: len(ids)]

@@ -8,6 +8,7 @@ error it raised, as plain data.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -176,15 +177,19 @@ def _same(got, want) -> bool:
     return got == want
 
 
-def _show(outcome) -> str:
+def _show(outcome, table: dict | None = None) -> str:
+    """An outcome for the learner: ids with the tokens they stand for (in `table`, {id: bytes}, else GPT-2's)."""
     if isinstance(outcome, dict):
         where = f" (at {outcome['where']})" if outcome.get("where") else ""
         return f"your function raised {outcome.get('raised')}: {outcome.get('message')}{where}"
     if isinstance(outcome, list):
         shown = f"[{', '.join(str(i) for i in outcome)}]"
-        enc = solutions.gpt2_tokenizer()
-        if all(isinstance(i, int) and 0 <= i < enc.n_vocab for i in outcome):
-            shown += "  = " + " | ".join(_token(enc.decode_single_token_bytes(i)) for i in outcome)
+        if table is None:
+            enc = solutions.gpt2_tokenizer()
+            table = {i: enc.decode_single_token_bytes(i) for i in outcome
+                     if isinstance(i, int) and 0 <= i < enc.n_vocab}
+        if all(isinstance(i, int) and i in table for i in outcome):
+            shown += "  = " + " | ".join(_token(table[i]) for i in outcome)
         return shown
     return str(outcome)
 
@@ -209,8 +214,9 @@ def compare_pieces(got, want, case) -> str | None:
     text = repr(pieces[i].decode("utf-8", "replace"))
     if not pieces[i].isascii():
         text += f" = bytes {pieces[i]!r}"
+    table = {rank: token for token, rank in case.args[1].items()} if len(case.args) > 1 else None
     return (f"{len(bad)} of {len(pieces)} pieces differ; the first is {text}\n"
-            f"expected {_show(want[i])}\ngot      {_show(got[i])}")
+            f"expected {_show(want[i], table)}\ngot      {_show(got[i], table)}")
 
 
 def tiktoken_encode_piece(piece: bytes, ranks=None) -> list[int]:
@@ -222,9 +228,51 @@ def tiktoken_encode_piece(piece: bytes, ranks=None) -> list[int]:
         return enc.encode_ordinary(piece.decode("utf-8"))
 
 
+def educational_bpe(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
+    """The oracle of the made-up tables: tiktoken's own educational BPE (tiktoken/_educational.py)."""
+    from tiktoken._educational import bpe_encode
+
+    return bpe_encode(ranks, piece, visualise=None)
+
+
+# A small made-up rank table, written with four letters a, b, c, d (hidden cases draw other letters and other rank
+# values, same order). Its merges and pieces are chosen so that every known mistake gives its own output:
+#   b"aaa", b"aaaaa"  the pair "aa" occurs twice: a tie, the leftmost pair merges first  -> [aa, a], [aaaa, a]
+#   b"abc"            "bc" ranks below "ab": lowest rank first, not leftmost, not the longest prefix -> [a, bc]
+#   b"abcd"           only bc -> bcd -> abcd reaches the whole piece; merging "ab" first blocks it
+#   b"aabab"          "ab" is the most frequent pair, but "aa" ranks lower
+#   b"dab", b"dcba"   unmerged single letters: their ids are their ranks, not their byte values
+SYNTHETIC_MERGES = ("aa", "bc", "bcd", "ab", "aaaa", "abcd", "da")
+SYNTHETIC_PIECES = ("abc", "abcd", "aaa", "aaaaa", "aabab", "dab", "cab", "dcba", "bcbc", "aa")
+
+
+def synthetic_table(rng: np.random.Generator, hidden: bool) -> tuple[dict[bytes, int], list[bytes]]:
+    """A made-up rank table (singles first, then the merges in order) and the pieces to encode with it."""
+    letters, singles = "abcd", [3, 1, 0, 2]  # the ranks of a, b, c, d
+    gaps = [1] * len(SYNTHETIC_MERGES)
+    if hidden:
+        letters = "".join(rng.choice(list("efghijklmnopqrstuvwxyz"), size=4, replace=False))
+        singles = [int(r) for r in rng.permutation(4)]
+        gaps = [int(g) for g in rng.integers(1, 40, size=len(SYNTHETIC_MERGES))]
+    spell = str.maketrans("abcd", letters)
+    ranks = {letters[i].encode(): singles[i] for i in range(4)}
+    rank = 3
+    for merge, gap in zip(SYNTHETIC_MERGES, gaps):
+        rank += gap
+        ranks[merge.translate(spell).encode()] = rank
+    pieces = [p.translate(spell).encode() for p in SYNTHETIC_PIECES]
+    if hidden:
+        pieces += [bytes(rng.choice(list(letters.encode()), size=int(rng.integers(2, 9)))) for _ in range(6)]
+    return ranks, _unique(pieces)
+
+
 def make_bpe_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    return [Case(label, (tuple(pieces),), probe=encode_pieces, compare=compare_pieces, oracle=tiktoken_encode_piece)
-            for label, pieces in bpe_groups(rng, hidden)]
+    ranks, pieces = synthetic_table(rng, hidden)
+    made_up = Case("a small made-up rank table, not GPT-2's (ties merge the leftmost pair): "
+                   + ", ".join(f"{t.decode()}={r}" for t, r in ranks.items()),
+                   (tuple(pieces), ranks), probe=encode_pieces, compare=compare_pieces, oracle=educational_bpe)
+    return [made_up] + [Case(label, (tuple(pieces),), probe=encode_pieces, compare=compare_pieces,
+                             oracle=tiktoken_encode_piece) for label, pieces in bpe_groups(rng, hidden)]
 
 
 # Known mistakes, most specific first.
@@ -317,6 +365,31 @@ def _most_frequent(piece, ranks):
         parts = merged
 
 
+def _ignores_ranks(piece, ranks):
+    return tiktoken_encode_piece(piece)  # GPT-2's own table, whatever `ranks` says
+
+
+def _byte_values(piece, ranks):
+    return [p[0] if len(p) == 1 else ranks[p] for p in _lowest_rank_parts(piece, ranks)]
+
+
+def _longest_prefix(piece, ranks):
+    """Greedy tokenisation: at each position, the longest prefix that is a token."""
+    out, i = [], 0
+    while i < len(piece):
+        j = max(j for j in range(i + 1, len(piece) + 1) if piece[i:j] in ranks or j == i + 1)
+        out.append(ranks[piece[i:j]])
+        i = j
+    return out
+
+
+def _rightmost_on_ties(piece, ranks):
+    parts = _parts(piece)
+    while candidates := _pair_ranks(parts, ranks):
+        parts = _merge_at(parts, min(candidates, key=lambda c: (c[0], -c[1]))[1])
+    return [ranks[p] for p in parts]
+
+
 def _initial_pairs_only(piece, ranks):
     """One pass over the pairs of the original bytes, in rank order: pairs made by a merge are never considered."""
     parts = _parts(piece)
@@ -330,6 +403,11 @@ def _initial_pairs_only(piece, ranks):
 
 
 BPE_MISTAKES = [
+    Mistake("your function ignores its ranks argument (these are GPT-2's ids, not the given table's): merge and "
+            "look up with the ranks you are given, not a tokenizer of your own.", _ignores_ranks,
+            id="ignores-ranks"),
+    Mistake("single bytes came back as their byte values (e.g. b'a' -> 97): every part, one byte or merged, has "
+            "the id ranks[part].", _byte_values, id="byte-values"),
     Mistake("you returned the merged byte strings themselves: return their ids, [ranks[part] for part in parts].",
             _returns_bytes),
     Mistake("iterating over a bytes object gives ints (list(b'hi') == [104, 105]): start from one-byte bytes "
@@ -345,6 +423,12 @@ BPE_MISTAKES = [
             "(0 is falsy).", _stops_at_position_0),
     Mistake("you merged the first (leftmost) pair that is in ranks; merge the pair with the LOWEST rank, wherever "
             "it is, then look again.", _left_to_right),
+    Mistake("you took the longest prefix that is a token at each step (greedy, as WordPiece does); BPE instead "
+            "repeatedly merges the adjacent pair with the lowest rank, wherever it is.", _longest_prefix,
+            id="longest-prefix"),
+    Mistake("on a tie (the same pair twice, e.g. 'aa' in 'aaa') you merged the rightmost one; merge the leftmost "
+            "(keep the first pair with the lowest rank: compare with <, not <=).", _rightmost_on_ties,
+            id="rightmost-on-ties"),
     Mistake("you merged the pair with the highest rank; the lowest rank was learned first and must be merged "
             "first (min, not max).", _highest_rank),
     Mistake("you merged the most frequent pair, as BPE training does; encoding merges the pair with the lowest "
@@ -362,8 +446,23 @@ BPE_ENCODE_PIECE = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # embed
 # --------------------------------------------------------------------------------------------------------------
-TOO_LONG = r"n_ctx|context|long|length|max|limit|position"  # what a message about a too-long sequence mentions
-OUT_OF_RANGE = r"vocab|range|id|token|bound"  # ... and one about an id outside the vocabulary
+def _numbers(message: str) -> set[int]:
+    """The integers a message mentions (a minus sign right before digits makes them negative too)."""
+    found = {int(m) for m in re.findall(r"\d+", message)}
+    return found | {-int(m) for m in re.findall(r"-\s*(\d+)", message)}
+
+
+def _names(*required: int):
+    """A predicate on an error message: it mentions every number of `required` and is not NumPy's own broadcasting
+    error (which mentions both shapes, and so the numbers, without saying what is wrong)."""
+    def says(message: str) -> bool:
+        return set(required) <= _numbers(message) and "broadcast" not in message.lower()
+    says.__qualname__ = f"names {required}"
+    return says
+
+
+def _either(*predicates):
+    return lambda message: any(p(message) for p in predicates)
 
 
 def make_embed_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
@@ -390,6 +489,9 @@ def make_embed_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     past_end, negative = ids.copy(), ids.copy()
     past_end[1] = n_vocab
     negative[-1] = -1
+    both = too_long.copy()
+    both[1] = n_vocab
+    message_rule = "the message names the sequence length and n_ctx, or the bad id and n_vocab"
     return [
         Case("a sequence of token ids (NumPy array)", (ids, wte, wpe)),
         Case("a single token", (ids[:1], wte, wpe)),
@@ -398,12 +500,29 @@ def make_embed_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              (full, wte, wpe)),
         Case("float32 tables in, float32 out", (ids, wte32, wpe32),
              hint="float32 tables must give float32 vectors: index the tables, don't build float64 arrays."),
-        Case(f"a sequence of n_ctx + 1 = {n_ctx + 1} tokens must raise ValueError", (too_long, wte, wpe),
-             raises=ValueError, message=TOO_LONG),
-        Case(f"the id n_vocab = {n_vocab} (one past the last row of wte) must raise ValueError",
-             (past_end, wte, wpe), raises=ValueError, message=OUT_OF_RANGE),
-        Case("the id -1 must raise ValueError", (negative, wte, wpe), raises=ValueError, message=OUT_OF_RANGE),
+        Case(f"n_ctx + 1 = {n_ctx + 1} tokens, one of them the id n_vocab = {n_vocab}, must raise ValueError "
+             f"({message_rule})", (both, wte, wpe), raises=ValueError,
+             message=_either(_names(n_ctx + 1, n_ctx), _names(n_vocab))),
+        Case(f"a sequence of n_ctx + 1 = {n_ctx + 1} tokens must raise ValueError naming {n_ctx + 1} and "
+             f"n_ctx = {n_ctx}", (too_long, wte, wpe), raises=ValueError, message=_names(n_ctx + 1, n_ctx)),
+        Case(f"the id n_vocab = {n_vocab} (one past the last row of wte) must raise ValueError naming it and "
+             "n_vocab", (past_end, wte, wpe), raises=ValueError, message=_names(n_vocab)),
+        Case(f"the id -1 must raise ValueError naming -1 and n_vocab = {n_vocab}", (negative, wte, wpe),
+             raises=ValueError, message=_names(-1, n_vocab)),
     ]
+
+
+def _no_validation(ids, wte, wpe):
+    return wte[ids] + wpe[: len(ids)]
+
+
+def _message_without_numbers(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if len(ids) > len(wpe):
+        raise ValueError("the sequence is too long")
+    if len(ids) and (ids.min() < 0 or ids.max() >= len(wte)):
+        raise ValueError("token id out of range")
+    return wte[ids] + wpe[: len(ids)]
 
 
 def _checked(ids, wte, wpe):
@@ -474,6 +593,12 @@ EMBED_MISTAKES = [
             "ids.min() >= 0 too.", _no_negative_check),
     Mistake("an id equal to n_vocab (one past the last row) reached wte[ids]: check that every id is < n_vocab "
             "(ids run from 0 to n_vocab - 1) and raise a ValueError naming the bad id.", _no_upper_check),
+    Mistake("your embed checks nothing before indexing: raise a ValueError when len(ids) > n_ctx or an id is "
+            "outside [0, n_vocab) — NumPy's own IndexError or broadcasting error doesn't say what is wrong.",
+            _no_validation, id="no-validation"),
+    Mistake("your ValueError doesn't say what is wrong with the numbers: name the sequence length and n_ctx "
+            "(e.g. '9 tokens > n_ctx = 8'), or the bad id and n_vocab.", _message_without_numbers,
+            id="message-without-numbers"),
 ]
 
 EMBED = register(Exercise(

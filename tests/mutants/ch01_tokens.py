@@ -148,6 +148,78 @@ def bpe_encode_piece(piece, ranks):
             i += 1
     return [ranks[p] for p in parts]
 '''),
+    Mutant("bpe_encode_piece", "delegates to GPT-2's tokenizer (ignores ranks)", "ignores-ranks", '''
+def bpe_encode_piece(piece, ranks):
+    from solutions import gpt2_tokenizer
+
+    return gpt2_tokenizer().encode_ordinary(piece.decode("utf-8"))
+'''),
+    Mutant("bpe_encode_piece", "correct BPE on GPT-2's own table (ignores ranks)", "ignores-ranks", '''
+from solutions import load_ranks
+
+GPT2_RANKS = load_ranks()
+
+def bpe_encode_piece(piece, ranks):
+    parts = [piece[i:i + 1] for i in range(len(piece))]
+    while True:
+        pairs = [(GPT2_RANKS[a + b], i) for i, (a, b) in enumerate(zip(parts, parts[1:])) if a + b in GPT2_RANKS]
+        if not pairs:
+            return [GPT2_RANKS[p] for p in parts]
+        _, i = min(pairs)
+        parts[i:i + 2] = [parts[i] + parts[i + 1]]
+'''),
+    Mutant("bpe_encode_piece", "byte values as the ids of single bytes (minbpe style)", "byte-values", '''
+def bpe_encode_piece(piece, ranks):
+    ids = list(piece)  # the 256 byte values are the first tokens
+    parts = [bytes([b]) for b in piece]
+    while len(parts) >= 2:
+        stats = {i: ranks.get(parts[i] + parts[i + 1], float("inf")) for i in range(len(parts) - 1)}
+        i = min(stats, key=stats.get)
+        if stats[i] == float("inf"):
+            break
+        parts[i:i + 2] = [parts[i] + parts[i + 1]]
+        ids[i:i + 2] = [ranks[parts[i]]]
+    return ids
+'''),
+    Mutant("bpe_encode_piece", "greedy longest prefix", "longest-prefix", '''
+def bpe_encode_piece(piece, ranks):
+    ids, start = [], 0
+    while start < len(piece):
+        end = len(piece)
+        while end > start + 1 and piece[start:end] not in ranks:
+            end -= 1
+        ids.append(ranks[piece[start:end]])
+        start = end
+    return ids
+'''),
+    Mutant("bpe_encode_piece", "rightmost pair on ties (<=)", "rightmost-on-ties", '''
+def bpe_encode_piece(piece, ranks):
+    parts = [piece[i:i + 1] for i in range(len(piece))]
+    while len(parts) > 1:
+        best_rank, best_i = None, None
+        for i in range(len(parts) - 1):
+            rank = ranks.get(parts[i] + parts[i + 1])
+            if rank is not None and (best_rank is None or rank <= best_rank):
+                best_rank, best_i = rank, i
+        if best_i is None:
+            break
+        parts[best_i:best_i + 2] = [parts[best_i] + parts[best_i + 1]]
+    return [ranks[part] for part in parts]
+'''),
+    Mutant("bpe_encode_piece", "rightmost pair on ties (scanning from the right)", "rightmost-on-ties", '''
+def bpe_encode_piece(piece, ranks):
+    parts = [piece[i:i + 1] for i in range(len(piece))]
+    while True:
+        best = None
+        for i in reversed(range(len(parts) - 1)):
+            r = ranks.get(parts[i] + parts[i + 1])
+            if r is not None and (best is None or r < best[0]):
+                best = (r, i)
+        if best is None:
+            return [ranks[p] for p in parts]
+        i = best[1]
+        parts[i:i + 2] = [parts[i] + parts[i + 1]]
+'''),
     # --------------------------------------------------------------------------------------------------- embed
     Mutant("embed", "positions start at 1", "positions_from_1", '''
 def embed(ids, wte, wpe):
@@ -177,7 +249,7 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     return wte[ids]
 '''),
-    Mutant("embed", "no range checks at all", "no_length_check", '''
+    Mutant("embed", "no range checks at all", "no-validation", '''
 def embed(ids, wte, wpe):
     return wte[ids] + wpe[:len(ids)]
 '''),
@@ -194,10 +266,10 @@ def embed(ids, wte, wpe):
     if len(ids) > n_vocab:
         raise ValueError(f"sequence of {len(ids)} tokens is too long")
     if min(ids) < 0 or max(ids) >= n_vocab:
-        raise ValueError("token id outside the vocabulary")
+        raise ValueError(f"token ids must be in [0, {n_vocab}), got {min(ids)}..{max(ids)}")
     return wte[ids] + wpe[:len(ids)]
 '''),
-    Mutant("embed", "an unclear error message", "no_length_check", '''
+    Mutant("embed", "an unclear error message", "message-without-numbers", '''
 def embed(ids, wte, wpe):
     ids = np.asarray(ids)
     if len(ids) > wpe.shape[0]:
@@ -249,5 +321,39 @@ def embed(ids, wte, wpe):
         raise ValueError("token id outside the vocabulary")
     one_hot = np.eye(wte.shape[0])[ids]
     return one_hot @ wte + wpe[:len(ids)]
+'''),
+    Mutant("embed", "keyword-only messages (no numbers)", "message-without-numbers", '''
+def embed(ids, wte, wpe):
+    ids = np.asarray(ids)
+    if len(ids) > wpe.shape[0]:
+        raise ValueError("sequence too long for the context window (n_ctx)")
+    if (ids < 0).any() or (ids >= wte.shape[0]).any():
+        raise ValueError("token id out of vocabulary range")
+    return wte[ids] + wpe[:len(ids)]
+'''),
+    Mutant("embed", "id message without the bad id", "message-without-numbers", '''
+def embed(ids, wte, wpe):
+    ids = np.asarray(ids)
+    n_ctx = wpe.shape[0]
+    if len(ids) > n_ctx:
+        raise ValueError(f"{len(ids)} tokens > n_ctx = {n_ctx}")
+    if (ids < 0).any() or (ids >= wte.shape[0]).any():
+        raise ValueError("some token id is not in the vocabulary")
+    return wte[ids] + wpe[:len(ids)]
+'''),
+    Mutant("embed", "picoGPT's one-liner, no validation", "no-validation", '''
+def embed(ids, wte, wpe):
+    return wte[ids] + wpe[range(len(ids))]
+'''),
+    Mutant("embed", "wpe[ids] without any validation", "positions_are_ids", '''
+def embed(ids, wte, wpe):
+    return wte[ids] + wpe[ids]
+'''),
+    Mutant("embed", "validates after indexing", "no-validation", '''
+def embed(ids, wte, wpe):
+    x = np.take(wte, ids, axis=0) + wpe[:len(ids)]
+    if len(ids) > len(wpe) or min(ids) < 0 or max(ids) >= len(wte):
+        raise ValueError(f"bad ids: {len(ids)} tokens, n_ctx={len(wpe)}, n_vocab={len(wte)}")
+    return x
 '''),
 ]
