@@ -51,7 +51,8 @@ def residual(x: np.ndarray, fn) -> np.ndarray:
     # [..., n_seq, n_embd] -> [..., n_seq, n_embd]"""
     out = fn(x)
     if np.shape(out) != np.shape(x):
-        raise ValueError(f"residual: fn changed the shape from {np.shape(x)} to {np.shape(out)}; x + fn(x) needs equal shapes")
+        raise ValueError(f"residual: fn changed the shape from {np.shape(x)} to {np.shape(out)}; "
+                         "x + fn(x) needs equal shapes")
     return x + out
 
 
