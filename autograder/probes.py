@@ -447,6 +447,14 @@ def probe_generate(generate, ids, params, n_head, n_new, seed=None, **kwargs):
     return generate(ids, params, n_head, n_new, **kwargs)
 
 
+def probe_generate_prompt(generate, ids, params, n_head, n_new, **kwargs):
+    """generate on a Python list -> {"new tokens": what it returned, "prompt list unchanged": whether the caller's
+    list still holds the prompt afterwards}."""
+    prompt = [int(i) for i in ids]
+    new = generate(prompt, params, n_head, n_new, **kwargs)
+    return {"new tokens": new, "prompt list unchanged": prompt == [int(i) for i in ids]}
+
+
 def _snapshot(cache):
     return None if cache is None else copy.deepcopy([tuple(np.array(a) for a in layer) for layer in cache])
 

@@ -46,6 +46,7 @@ def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
     """Set every logit below the k-th largest to -inf.  # [..., n_vocab] -> [..., n_vocab]
 
     Like Hugging Face's TopKLogitsWarper, a logit equal to the k-th largest is kept, so ties can keep more than k.
+    (A learner's filter may use any value <= -1e9, e.g. chapter 05's -1e10, instead of -inf: the check accepts both.)
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"top_k must be a positive integer, got {k!r}")
@@ -62,7 +63,8 @@ def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
     Exactly Hugging Face's TopPLogitsWarper: sort ascending, remove every token whose cumulative probability
     (counted from the least likely) is <= 1 - p, never the most likely one. Equal logits are sorted by index (a
     stable sort), so when equal logits straddle the cut the lower-index ones go first; transformers uses an
-    unstable `torch.sort` there, which removes as many of them but may choose which ones differently.
+    unstable `torch.sort` there, which removes as many of them but may choose which ones differently (so the check
+    judges only how many of the tied logits stay). A filtered logit may also be any value <= -1e9 instead of -inf.
     """
     p = float(p)
     if not 0 <= p <= 1:
@@ -128,7 +130,8 @@ def generate(ids, params: dict, n_head: int, n_new: int, *, rng: np.random.Gener
 
     Returns only the new tokens. Greedy when rng is None (temperature, top_k and top_p are then ignored),
     otherwise sample_next with those settings. Stops after emitting eos_id, which is included in the output
-    (like Hugging Face); eos_id=None never stops early. The prompt plus n_new must fit in n_ctx.
+    (like Hugging Face); eos_id=None never stops early. The prompt plus n_new must fit in n_ctx (filling it exactly
+    is fine; a prompt of n_ctx tokens with n_new=0 gives []), checked before the model runs. `ids` is not modified.
     """
     prompt = [int(i) for i in ids]
     _check_room(len(prompt), n_new, n_ctx=params["wpe"].shape[0])

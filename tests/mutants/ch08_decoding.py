@@ -126,6 +126,8 @@ def sample_next(logits, rng, temperature=1.0, top_k=None, top_p=None):
     return int(rng.choice(len(probs), p=probs))
 '''
 
+ROOM = ("    if len(ids) + n_new > n_ctx:\n"
+        "        raise ValueError(f\"{len(ids)} + {n_new} tokens do not fit in the context n_ctx={n_ctx}\")\n")
 STOP = "        if token == eos_id:\n            break\n"
 CACHE_STEP = "        logits, cache = gpt2_cached([token], params, n_head, cache)"
 
@@ -133,7 +135,7 @@ CACHE_STEP = "        logits, cache = gpt2_cached([token], params, n_head, cache
 # exercise calls, written without this chapter's other exercises (a notebook importing those from `solutions` would
 # lose their points).
 MUTANTS = [
-    Mutant("generate", "returns the prompt with the new tokens", "return-only-the-new-tokens-not", '''
+    Mutant("generate", "returns the prompt with the new tokens", "returns-prompt", '''
 from solutions import gpt2
 
 
@@ -153,16 +155,16 @@ def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=Non
             break
     return seq
 '''),
-    Mutant("generate", "does not stop at <|endoftext|>", "generation-must-stop-as-soon-as",
+    Mutant("generate", "does not stop at <|endoftext|>", "no-stop-at-eos",
            edit(GENERATE, (STOP, ""))),
-    Mutant("generate", "stops before emitting <|endoftext|>", "keep-the-end-of-text-token",
+    Mutant("generate", "stops before emitting <|endoftext|>", "eos-dropped",
            edit(GENERATE, ("        new.append(token)\n" + STOP, "        if token == eos_id:\n            break\n"
                                                                  "        new.append(token)\n"))),
-    Mutant("generate", "always greedy", "with-an-rng-sample-each-token",
+    Mutant("generate", "always greedy", "ignores-rng",
            edit(GENERATE, ("        if rng is None:\n            token = greedy(logits)\n        else:\n"
                            "            token = sample_next(logits, rng, temperature, top_k, top_p)\n",
                            "        token = greedy(logits)\n"))),
-    Mutant("generate", "next token from the first position", "the-next-token-follows-the-last",
+    Mutant("generate", "next token from the first position", "first-position",
            edit(GENERATE, ("token = greedy(logits)", "token = greedy(logits[0])"),
                 ("token = sample_next(logits, rng", "token = sample_next(logits[0], rng"))),
     # ---------------------------------------------------------------------------------------------------------
@@ -279,9 +281,9 @@ def top_k_filter(logits, k):
            edit(SAMPLE, ("return int(rng.choice(len(probs), p=probs))",
                          "return int(rng.multinomial(1, probs).argmax())"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("gpt2_cached", "positions restart at 0", "a-new-token-sits-at-position",
+    Mutant("gpt2_cached", "positions restart at 0", "positions-restart",
            edit(GPT2_CACHED, ("wpe[n_past:n_past + len(ids)]", "wpe[:len(ids)]"))),
-    Mutant("gpt2_cached", "cache not extended: keeps only the new positions", "the-returned-cache-holds-only-the",
+    Mutant("gpt2_cached", "cache not extended: keeps only the new positions", "cache-only-new",
            edit(GPT2_CACHED, ('''        if cache is not None:
             k = np.concatenate([cache[i][0], k], axis=1)
             v = np.concatenate([cache[i][1], v], axis=1)
@@ -291,32 +293,113 @@ def top_k_filter(logits, k):
             k = np.concatenate([cache[i][0], k], axis=1)
             v = np.concatenate([cache[i][1], v], axis=1)
 '''))),
-    Mutant("gpt2_cached", "cache not extended: returns the cache it was given", "the-cache-is-not-extended-return",
+    Mutant("gpt2_cached", "cache not extended: returns the cache it was given", "cache-not-extended",
            edit(GPT2_CACHED, ("return layer_norm(x, **params[\"ln_f\"]) @ wte.T, new_cache",
                               "return layer_norm(x, **params[\"ln_f\"]) @ wte.T, cache if cache else new_cache"))),
-    Mutant("gpt2_cached", "square causal mask", "with-a-cache-the-mask-is",
+    Mutant("gpt2_cached", "square causal mask", "square-mask",
            edit(GPT2_CACHED, ("        mask = np.triu(np.full((n_new, n_total), -1e10, dtype=x.dtype), "
                               "k=n_total - n_new + 1)\n",
                               "        mask = causal_mask(n_new)\n"),
                 ("from solutions import ffn,", "from solutions import causal_mask, ffn,"))),
-    Mutant("gpt2_cached", "no mask", "the-new-positions-must-not-see",
+    Mutant("gpt2_cached", "no mask", "no-mask",
            edit(GPT2_CACHED, (" + mask)", ")"))),
-    Mutant("gpt2_cached", "modifies the cache it is given", "you-changed-the-cache-you-were",
+    Mutant("gpt2_cached", "modifies the cache it is given", "cache-modified",
            edit(GPT2_CACHED, ("    new_cache = []\n", "    new_cache = cache if cache is not None else []\n"),
                 ("        new_cache.append((k, v))\n",
                  "        if cache is None:\n            new_cache.append((k, v))\n"
                  "        else:\n            new_cache[i] = (k, v)\n"))),
-    Mutant("gpt2_cached", "concatenates along the heads axis", "concatenate-the-cached-and-new-keys",
+    Mutant("gpt2_cached", "concatenates along the heads axis", "concat-heads-axis",
            edit(GPT2_CACHED, ("[cache[i][0], k], axis=1", "[cache[i][0], k], axis=0"),
                 ("[cache[i][1], v], axis=1", "[cache[i][1], v], axis=0"))),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("generate_cached", "cache not extended", "each-step-must-continue-from-the",
+    Mutant("generate_cached", "cache not extended", "cache-not-updated",
            edit(GENERATE_CACHED, (CACHE_STEP, "        logits, _ = gpt2_cached([token], params, n_head, cache)"))),
-    Mutant("generate_cached", "does not stop at <|endoftext|>", "generation-must-stop-as-soon-as",
+    Mutant("generate_cached", "does not stop at <|endoftext|>", "no-stop-at-eos",
            edit(GENERATE_CACHED, ("if token == eos_id or len(new) == n_new:", "if len(new) == n_new:"))),
-    Mutant("generate_cached", "returns the prompt with the new tokens", "return-only-the-new-tokens-not",
+    Mutant("generate_cached", "returns the prompt with the new tokens", "returns-prompt",
            edit(GENERATE_CACHED, ("            return new\n", "            return ids + new\n"))),
-    Mutant("generate_cached", "always greedy", "with-an-rng-sample-each-token",
+    Mutant("generate_cached", "always greedy", "ignores-rng",
            edit(GENERATE_CACHED, ("token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, "
                                   "top_k, top_p)", "token = greedy(logits)"))),
+    # ---------------------------------------------------------------------------------------------------------
+    # mistakes that passed before (issue 11)
+    Mutant("greedy", "argmax of logits[-1] even for 1-D logits", "last-entry-of-1d", '''
+def greedy(logits):
+    return int(np.argmax(logits[-1]))
+'''),
+    Mutant("apply_temperature", "divides only when T > 0", "divide-only-when-positive", '''
+def apply_temperature(logits, temperature):
+    if temperature > 0:
+        return logits / temperature
+    return logits
+'''),
+    Mutant("top_p_filter", "a threshold on the value keeps every tied logit", "top-p-keeps-all-ties",
+           edit(TOP_P, ("    keep = np.zeros_like(keep_sorted)\n"
+                        "    np.put_along_axis(keep, order, keep_sorted, axis=-1)\n",
+                        "    cut = np.min(np.where(keep_sorted, sorted_logits, np.inf), axis=-1, keepdims=True)\n"
+                        "    keep = logits >= cut\n"))),
+    Mutant("sample_next", "top-p before top-k", "top-p-before-top-k",
+           edit(SAMPLE, ("    if top_k is not None:\n        logits = top_k_filter(logits, top_k)\n"
+                         "    if top_p is not None:\n        logits = top_p_filter(logits, top_p)\n",
+                         "    if top_p is not None:\n        logits = top_p_filter(logits, top_p)\n"
+                         "    if top_k is not None:\n        logits = top_k_filter(logits, top_k)\n"))),
+    Mutant("generate", "stops on `token is eos_id`", "stops-on-is",
+           edit(GENERATE, ("        if token == eos_id:\n", "        if token is eos_id:\n"))),
+    Mutant("generate", "refuses a request that fills n_ctx exactly", "refuses-exact-fit",
+           edit(GENERATE, ("if len(ids) + n_new > n_ctx:", "if len(ids) + n_new >= n_ctx:"))),
+    Mutant("generate", "no length check of its own (the model's error comes late)", "length-checked-late",
+           edit(GENERATE, (ROOM, ""))),
+    Mutant("generate", "checks the length inside the loop, after running the model", "length-checked-late",
+           edit(GENERATE, (ROOM, ""),
+                ("        new.append(token)\n", "        new.append(token)\n        if len(ids) + len(new) > n_ctx:\n"
+                 "            raise ValueError(f\"longer than n_ctx={n_ctx}\")\n"))),
+    Mutant("generate", "appends to the caller's list", "appends-to-prompt", '''
+from solutions import gpt2
+
+
+def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=50256):
+    from solutions import greedy, sample_next
+    n_ctx = params["wpe"].shape[0]
+    if len(ids) + n_new > n_ctx:
+        raise ValueError(f"{len(ids)} + {n_new} tokens do not fit in the context n_ctx={n_ctx}")
+    n_prompt = len(ids)
+    for _ in range(n_new):
+        logits = gpt2(ids, **params, n_head=n_head)
+        token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, top_k, top_p)
+        ids.append(token)
+        if token == eos_id:
+            break
+    return ids[n_prompt:]
+'''),
+    Mutant("generate_cached", "re-feeds the last prompt token", "refeeds-previous-token", '''
+def generate_cached(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None,
+                    eos_id=50256):
+    from solutions import gpt2_cached, greedy, sample_next
+    seq = [int(i) for i in ids]
+    n_ctx = params["wpe"].shape[0]
+    if len(seq) + n_new > n_ctx:
+        raise ValueError(f"{len(seq)} + {n_new} tokens do not fit in the context n_ctx={n_ctx}")
+    new = []
+    if n_new == 0:
+        return new
+    _, cache = gpt2_cached(seq, params, n_head)
+    for _ in range(n_new):
+        logits, cache = gpt2_cached(seq[-1:], params, n_head, cache)
+        token = greedy(logits) if rng is None else sample_next(logits, rng, temperature, top_k, top_p)
+        seq.append(token)
+        new.append(token)
+        if token == eos_id:
+            break
+    return new
+'''),
+    Mutant("generate_cached", "stops on `token is eos_id`", "stops-on-is",
+           edit(GENERATE_CACHED, ("if token == eos_id or len(new) == n_new:",
+                                  "if token is eos_id or len(new) == n_new:"))),
+    Mutant("generate_cached", "refuses a request that fills n_ctx exactly", "refuses-exact-fit",
+           edit(GENERATE_CACHED, ("if len(ids) + n_new > n_ctx:", "if len(ids) + n_new >= n_ctx:"))),
+    Mutant("generate_cached", "no length check of its own", "length-checked-late",
+           edit(GENERATE_CACHED, (ROOM, ""))),
+    Mutant("generate_cached", "appends to the caller's list", "appends-to-prompt",
+           edit(GENERATE_CACHED, ("    ids = [int(i) for i in ids]\n", ""),
+                ("        new.append(token)\n", "        new.append(token)\n        ids.append(token)\n"))),
 ]
