@@ -126,3 +126,80 @@ def test_feedback_hides_hidden_tests(course):
     for html in pages:
         text = html.read_text()
         assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text, html
+
+
+HOSTILE_CHAPTER = "02"
+
+
+def _autograded(course, student, stem):
+    return json.loads((course / "autograded" / student / stem / f"{stem}.ipynb").read_text())
+
+
+def test_hostile_submissions_earn_nothing_and_change_nothing(course):
+    """Issue 12 on nbgrader's path: autograde takes every grade cell's outcome from the sandboxed engine."""
+    from nbgrader.api import Gradebook
+
+    stem = chapter_file(HOSTILE_CHAPTER).stem
+    root = Path(__file__).resolve().parent.parent
+    planted = [root / "autograder" / "exercises" / "ch99_planted.py", course / "autograder" / "__init__.py"]
+    stub = learner_notebook(chapter_file(HOSTILE_CHAPTER))
+    wrong = with_mutant(HOSTILE_CHAPTER, first_mutant(HOSTILE_CHAPTER))
+    vandal = (
+        "import sqlite3, os\n"
+        "try:\n"
+        f"    db = sqlite3.connect({str(course / 'gradebook.db')!r})\n"
+        "    db.execute('update grade set manual_score = 0')\n"
+        "    db.commit()\n"
+        "except Exception:\n"
+        "    pass\n"
+        f"for path in {[str(p) for p in planted]!r}:\n"
+        "    try:\n"
+        "        os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+        "        open(path, 'w').write('raise SystemExit(\"planted\")')\n"
+        "    except OSError:\n"
+        "        pass")
+    submissions = {
+        "h_honest": (solved(HOSTILE_CHAPTER), "full"),
+        "h_redefines_check": (_with_cell(copy_nb(wrong), "def check(*args, **kwargs):\n    print('✓ passed')"),
+                              "less"),
+        "h_imports_reference": (_with_cell(copy_nb(stub), "from solutions import layer_norm"), "zero"),
+        "h_monkeypatches": (_with_cell(copy_nb(wrong), "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                                       "import autograder\nautograder.check = lambda *a, **k: None"), "less"),
+        "h_sidecar": (copy_nb(stub), "zero"),
+        "h_vandal": (_with_cell(solved(HOSTILE_CHAPTER), vandal), "full"),
+    }
+    for student, (nb, _) in submissions.items():
+        write(nb, course / "submitted" / student / stem / f"{stem}.ipynb")
+    sidecar = course / "submitted" / "h_sidecar" / stem / "autograder"
+    sidecar.mkdir()
+    (sidecar / "__init__.py").write_text("def check(*args, **kwargs):\n    print('✓ passed')\n")
+    nbgrader("autograde", stem, "--force", "--student=h_*", cwd=course)
+    max_score = float(max_score_of(HOSTILE_CHAPTER))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s: gb.find_submission_notebook(stem, stem, s).score for s in submissions}
+    for student, (_, expected) in submissions.items():
+        score = scores[student]
+        if expected == "full":
+            assert score == max_score, (student, score)
+        elif expected == "zero":
+            assert score == 0, (student, score)
+        else:
+            assert score < max_score, (student, score)
+    for path in planted:
+        assert not path.exists(), path
+    record = _autograded(course, "h_honest", stem)["metadata"]["autograder"]
+    assert record["status"] == "graded" and isinstance(record["seed"], int)
+
+    nbgrader("generate_feedback", stem, "--force", "--student=h_*", cwd=course)
+    pages = list((course / "feedback").glob(f"h_*/{stem}/*.html"))
+    assert len(pages) == len(submissions)
+    for html in pages:
+        text = html.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, html
+        assert str(course) not in text and str(root) not in text, html
+
+
+def copy_nb(nb):
+    import copy
+
+    return copy.deepcopy(nb)
