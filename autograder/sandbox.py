@@ -194,6 +194,12 @@ def _cgroup_roots() -> dict[str, Path]:
             return {}
     if "v2" not in roots and set(roots) != {"memory", "pids"}:
         return {}
+    for path in roots.values():  # cgroups left behind by a grader that was killed
+        for stale in path.glob("run-*"):
+            pid = stale.name.split("-")[1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                with contextlib.suppress(OSError):
+                    stale.rmdir()
     return roots
 
 
