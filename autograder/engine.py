@@ -11,6 +11,7 @@ Grading has two halves that may run in different processes:
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import importlib
 import math
@@ -443,7 +444,7 @@ def compare_arrays(got: Any, want: np.ndarray, case: Case) -> str | None:
         bad = got != want
     else:
         with np.errstate(invalid="ignore", over="ignore"):
-            close = np.isclose(got, want, rtol=case.rtol, atol=case.atol, equal_nan=False)
+            close = np.isclose(got, want, rtol=case.rtol, atol=case.atol, equal_nan=_NAN_MATCHES_NAN.get())
         # -inf (a masked logit) must stay exactly -inf; elsewhere the tolerance applies
         bad = np.where(np.isneginf(want), ~np.isneginf(got), ~close)
     if not np.any(bad):
@@ -485,6 +486,10 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:80]}"
 
 
+# NaN never equals the reference, but when a learner's output is compared with a known mistake's, NaN matches NaN
+_NAN_MATCHES_NAN: contextvars.ContextVar[bool] = contextvars.ContextVar("nan_matches_nan", default=False)
+
+
 def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | None:
     """The first known mistake that gives the same outcome as the learner on this case.
 
@@ -501,7 +506,12 @@ def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | No
                     return mistake
                 same_type = same_type or mistake
             continue
-        if _problem(case, got, theirs) is None:
+        token = _NAN_MATCHES_NAN.set(True)  # a mistake that gives NaN is recognised by its NaNs
+        try:
+            same = _problem(case, got, theirs) is None
+        finally:
+            _NAN_MATCHES_NAN.reset(token)
+        if same:
             return mistake
     return same_type
 
