@@ -91,10 +91,13 @@ def _real(path: str) -> str:
 
 
 def _site_packages() -> list[str]:
+    """The installed packages' directories (the venv's, or site-packages/dist-packages on sys.path) — never the
+    repository, which an editable install also puts on sys.path."""
     import sysconfig
 
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    return [p for p in sorted(paths) if os.path.isdir(p)]
+    paths = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    paths += [p for p in sys.path if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")]
+    return [p for p in dict.fromkeys(_real(p) for p in paths) if os.path.isdir(p)]
 
 
 def _bwrap_args(runtime: str, scratch_mb: int) -> list[str]:

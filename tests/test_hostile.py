@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -499,3 +500,31 @@ def test_killing_the_grader_kills_the_sandbox(tmp_path):
         grader.kill()
         for p in _orphans(marker):
             p.kill()
+
+
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+@pytest.mark.skipif(not AS_ROOT or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists(),
+                    reason="needs root (to become a normal user), setpriv and a system Python of this version")
+def test_a_normal_user(tmp_path):
+    """A normal user (no root, no cgroups): bwrap still isolates, through a user namespace. The venv's Python lives
+    under /root here, so the user runs the system Python of the same version with the venv's packages."""
+    readable = [ROOT, *[p for p in map(Path, sys.path) if p.name == "site-packages"]]
+    if not all(os.stat(p).st_mode & 0o005 == 0o005 for p in readable):
+        pytest.skip("the checkout or the packages are not readable by other users")
+    work = Path(tempfile.mkdtemp(prefix="normal-user-"))
+    os.chmod(work, 0o755)
+    try:
+        nb = write(with_cell("from solutions import layer_norm", stub()), work / NB_NAME)
+        os.chmod(nb, 0o644)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(work),
+               "PYTHONPATH": os.pathsep.join(str(p) for p in readable)}
+        proc = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                               str(SYSTEM_PYTHON), "-m", "autograder", "check", str(nb), "--json"],
+                              capture_output=True, text=True, timeout=300, env=env, cwd=work)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert result["status"] == "graded" and result["score"] == 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
