@@ -296,6 +296,29 @@ def _chapter_modules() -> dict[str, list[str]]:
     raise RuntimeError("solutions/__init__.py has no _MODULES index")
 
 
+def _runtime_modules() -> list[str]:
+    """RUNTIME_MODULES and the autograder modules they import (never the exercises, never the grader's own)."""
+    todo, found = list(RUNTIME_MODULES), []
+    forbidden = {"exercises", "grading", "batch", "sandbox", "course", "notebooks", "nbgrader_ext", "__main__"}
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.append(name)
+        for node in ast.walk(ast.parse((ROOT / "autograder" / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                modules = [node.module] if node.module else [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder."):
+                modules = [node.module.split(".")[1]]
+            else:
+                continue
+            for module in modules:
+                module = module.split(".")[0]
+                if module not in forbidden and (ROOT / "autograder" / f"{module}.py").is_file():
+                    todo.append(f"{module}.py")
+    return found
+
+
 def earlier_modules(chapter: str | None) -> dict[str, list[str]]:
     """The reference modules a notebook of `chapter` may import: the chapters before it, and params."""
     out = {}
@@ -316,7 +339,7 @@ def runtime_dir(chapter: str | None) -> str:
         atexit.register(shutil.rmtree, root, True)
         (root / "autograder").mkdir()
         (root / "autograder" / "__init__.py").write_text(RUNTIME_INIT)
-        for name in RUNTIME_MODULES:
+        for name in _runtime_modules():
             shutil.copyfile(ROOT / "autograder" / name, root / "autograder" / name)
         modules = earlier_modules(chapter)
         (root / "solutions").mkdir()
