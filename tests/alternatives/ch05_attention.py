@@ -215,4 +215,11 @@ def mha(x, c_attn, c_proj, n_head):
 
 ALTERNATIVES = SOFTMAX + CAUSAL_MASK + ATTENTION + SPLIT_HEADS + MERGE_HEADS + MHA
 
-MEASURED = {}
+MEASURED = {  # (worst correct alternative, nearest known mistake) in units of the tolerance
+    "softmax": (0.039, 9.4e+08),
+    "causal_mask": (0, float("inf")),  # compared exactly after canonicalising (<= -1e9 -> -inf)
+    "attention": (0.047, 9.9e+07),
+    "split_heads": (0, 2.8e+12),
+    "merge_heads": (0, 2.9e+12),
+    "mha": (0.053, 1.1e+09),
+}
