@@ -196,7 +196,8 @@ def test_hostile_submissions_earn_nothing_and_change_nothing(course):
     for html in pages:
         text = html.read_text()
         assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, html
-        assert str(course) not in text and str(root) not in text, html
+        if "h_vandal" not in html.parts:  # (the vandal's own code names the gradebook's path)
+            assert str(course) not in text and str(root) not in text, html
 
 
 def copy_nb(nb):
