@@ -15,6 +15,7 @@ permutation only this process knows, without labels — and the visible cases ar
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import stat
@@ -33,8 +34,9 @@ _JUDGES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="judge")
 
 
 def visible_seed(seed: int) -> int:
-    """The visible cases' seed for a grading seed: different on every grading run, reproducible with --seed."""
-    return (seed * 2654435761 + 97) % 2**31
+    """The visible cases' seed for a grading seed: different on every grading run, reproducible with --seed, and
+    a one-way function of it (the visible cases' expected values, which learners see, do not give the seed away)."""
+    return int.from_bytes(hashlib.sha256(f"visible cases of {seed}".encode()).digest()[:4], "big") % 2**31
 
 
 def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | None = None,
