@@ -392,6 +392,25 @@ def probe_tied(GPT2, hparams: dict) -> bool | None:
 
 
 @_one_thread
+def probe_buffers(GPT2, hparams: dict) -> list:
+    """Build GPT2(**hparams) -> the names in its state_dict that are not parameters (persistent buffers)."""
+    model = _build(GPT2, hparams)
+    parameters = {name for name, _ in model.named_parameters(remove_duplicate=False)}
+    return sorted(name for name in model.state_dict() if name not in parameters)
+
+
+@_one_thread
+def probe_one_head_parameter(GPT2, hparams: dict) -> dict:
+    """Is lm_head.weight the very Parameter transformer.wte.weight (not a second Parameter sharing its storage through
+    .data, which parameters() counts twice and .double() or .to() unties)? And how many numbers parameters() holds."""
+    model = _build(GPT2, hparams)
+    state = model.state_dict(keep_vars=True)
+    head, wte = state.get("lm_head.weight"), state.get(PREFIX + "wte.weight")
+    return {"lm_head.weight is transformer.wte.weight": head is not None and head is wte,
+            "numbers in parameters()": int(sum(p.numel() for p in model.parameters()))}
+
+
+@_one_thread
 def probe_logits(GPT2, hparams: dict, params: dict, ids: np.ndarray) -> np.ndarray:
     """GPT2(**hparams), load_state_dict(the reference state dict, strict=True), eval, logits for `ids`."""
     import torch

@@ -15,9 +15,11 @@ import solutions
 
 from ..engine import Case, Exercise, Mistake, register
 from ..probes import (  # noqa: F401 (reference_state_dict and write_checkpoint: for the tests)
+    probe_buffers,
     probe_from_params,
     probe_load,
     probe_logits,
+    probe_one_head_parameter,
     probe_state_dict,
     probe_tied,
     reference_state_dict,
@@ -133,6 +135,17 @@ def _load_always_prefix(model_dir, error=KeyError):
     return hparams, _tree_of(hparams, lambda name: _lookup(tensors, PREFIX + name, error))
 
 
+def _load_vague_missing(model_dir):
+    """The right loader, except that a missing tensor's ValueError does not say which one."""
+    config, tensors = _read(model_dir)
+    tensors = {k.removeprefix(PREFIX): v for k, v in tensors.items()}
+    hparams = _hparams_of(config)
+    names = [name for name, _ in _layout(hparams)]
+    if any(name not in tensors for name in names):
+        raise ValueError("the checkpoint is incomplete: a tensor is missing")
+    return hparams, _tree_of(hparams, lambda name: tensors[name])
+
+
 def _load_no_prefix_strip_value_error(model_dir):
     return _load_no_prefix_strip(model_dir, ValueError)
 
@@ -198,13 +211,19 @@ _NO_STRIP = ("save_pretrained writes every name with a `transformer.` prefix (tr
              "it with name.removeprefix('transformer.') so both layouts load.")
 _ALWAYS_PREFIX = ("the published checkpoint has no `transformer.` prefix (h.0.ln_1.weight, wte.weight): accept names "
                   "with and without it — strip the prefix instead of adding it.")
+_AND_VALUE_ERROR = " And a missing tensor must raise ValueError naming it, not a KeyError."
 LOAD_MISTAKES = [
     Mistake("a missing tensor escaped as a KeyError: look each name up yourself and raise ValueError naming the "
             "missing tensor, so whoever loads a broken file reads which tensor is missing.",
             _load_keyerror_when_missing),
-    Mistake(_NO_STRIP, _load_no_prefix_strip),
+    # before the prefix mistakes: their ValueError names another tensor, so it does not pass the message check
+    # either, and the engine would otherwise blame the prefix for a vague message
+    Mistake("your ValueError does not say WHICH tensor is missing: put its name in the message, e.g. "
+            "raise ValueError(f\"model.safetensors has no tensor {name!r}\").", _load_vague_missing,
+            id="vague-missing-error"),
+    Mistake(_NO_STRIP + _AND_VALUE_ERROR, _load_no_prefix_strip),
     Mistake(_NO_STRIP, _load_no_prefix_strip_value_error),
-    Mistake(_ALWAYS_PREFIX, _load_always_prefix),
+    Mistake(_ALWAYS_PREFIX + _AND_VALUE_ERROR, _load_always_prefix),
     Mistake(_ALWAYS_PREFIX, _load_always_prefix_value_error),
     Mistake("config.json from transformers 5 has no 'n_ctx' key: the context length is 'n_positions' (the "
             "published config.json has both).", _load_n_ctx),
@@ -250,8 +269,11 @@ def _compare_state_dict(got, want, case) -> str | None:
 def _compare_from_params(got, want, case) -> str | None:
     if not isinstance(got, dict):
         return f"expected a dict, got {type(got).__name__}"
-    wrong = got["weights that don't hold the values in params"]
-    if wrong:
+    key = "weights that don't hold the values in params"
+    wrong = got[key]
+    if wrong != want[key]:  # (want lists some only when it is a known mistake's outcome)
+        if not wrong:
+            return f"{len(want[key])} weight(s) were expected not to be loaded"
         return (f"after from_params, {len(wrong)} weight(s) don't hold the values given in params: "
                 f"{', '.join(wrong[:6])}{' ...' if len(wrong) > 6 else ''}")
     from ..engine import compare_values
@@ -260,12 +282,25 @@ def _compare_from_params(got, want, case) -> str | None:
     return f"logits: {problem}" if problem else None
 
 
+def _compare_buffers(got, want, case) -> str | None:
+    if not isinstance(got, list) or got == want:
+        return None if got == want else f"expected a list of names, got {type(got).__name__}"
+    return (f"your state_dict holds {len(got)} buffer(s) that Hugging Face's does not: {', '.join(got[:4])}"
+            f"{' ...' if len(got) > 4 else ''}")
+
+
 def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     hparams = _hparams(rng, hidden)
     params = _params(rng, hparams)
     n_ctx = hparams["n_ctx"]
     n_seq = int(rng.integers(4, n_ctx)) if hidden else 7
     return [
+        Case("the state_dict holds parameters only (no buffers, as in Hugging Face's GPT2LMHeadModel)", (hparams,),
+             probe=probe_buffers, compare=_compare_buffers,
+             hint="a causal-mask buffer is not a weight: register it with self.register_buffer(\"bias\", mask, "
+                  "persistent=False) (or build the mask in forward), so that it stays out of the state_dict and "
+                  "load_state_dict(strict=True) of a Hugging Face checkpoint finds nothing unexpected.",
+             hint_id="persistent-mask-buffer"),
         Case("GPT2(**hparams).state_dict(): names and shapes equal Hugging Face's GPT2LMHeadModel's",
              (hparams,), probe=probe_state_dict, compare=_compare_state_dict,
              hint="name the submodules as Hugging Face does: transformer.wte, transformer.wpe, transformer.h[i] "
@@ -273,6 +308,8 @@ def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
                   "lm_head (see the table in the docstring)."),
         Case("lm_head.weight and transformer.wte.weight are one tensor (the tied head)", (hparams,),
              probe=probe_tied),
+        Case("lm_head.weight IS the Parameter transformer.wte.weight: parameters() holds the tied matrix once",
+             (hparams,), probe=probe_one_head_parameter),
         Case(f"logits for one sequence of {n_seq} tokens, after load_state_dict(reference, strict=True)",
              (hparams, params, _ids(rng, hparams, n_seq)), probe=probe_logits, **LOGITS,
              hint="compare your forward pass step by step with chapter 06's gpt2(): embeddings + positions, "
@@ -374,6 +411,13 @@ def _untie(model, hp):
     from torch import nn
 
     model.lm_head.weight = nn.Parameter(model.transformer.wte.weight.detach().clone())
+
+
+def _tie_through_data(model, hp):
+    from torch import nn
+
+    model.lm_head.weight = nn.Parameter(model.transformer.wte.weight.detach().clone())
+    model.lm_head.weight.data = model.transformer.wte.weight.data  # two Parameters, one storage
 
 
 def _head_bias(model, hp):
@@ -484,18 +528,24 @@ def _lazy(factory):
     return make
 
 
-_SPLIT = ("c_attn's output is [q | k | v], each n_embd wide, in that order: split it as q, k, v = "
-          "qkv.split(n_embd, dim=-1) before splitting heads.")
+_SPLIT = ("c_attn's output is [q | k | v], each n_embd wide, in that order, but you read it as {names} = ...: "
+          "split it as q, k, v = qkv.split(n_embd, dim=-1) before splitting heads.")
+
+
+def _names_read(order) -> list[str]:
+    """The names a learner wrote on the left of `... = qkv.split(n_embd)` when q, k, v = parts[order[0..2]]."""
+    return ["qkv"[order.index(chunk)] for chunk in range(3)]
 GPT2_MISTAKES = [
     # from_params first: any RuntimeError from load_state_dict gets the strict=True hint, whatever else is wrong.
     Mistake("load_state_dict(strict=True) refused your state dict (its message lists the wrong names or shapes): "
             "give each tensor the model's own name — `transformer.` + the checkpoint's name, and lm_head.weight for "
             "the wte tensor — with the checkpoint's shape (Conv1D weights stay [in, out]).",
             _lazy(lambda: _with_from_params("NoHeadKey", _from_params_no_lm_head))),
-    Mistake("some weights kept their random initial values, so a name in your state dict did not match the "
-            "model's and load_state_dict(..., strict=False) skipped it silently: load with strict=True, which names "
-            "every missing or unexpected key.",
-            _lazy(lambda: _with_from_params("StrictFalse", _from_params_strict_false_ln_names))),
+    Mistake("your state dict names the LayerNorm parameters g and b (our tree's names), which the model calls "
+            "weight and bias, and load_state_dict(..., strict=False) skipped them silently: rename them (g -> "
+            "weight, b -> bias) and load with strict=True, which names every missing or unexpected key.",
+            _lazy(lambda: _with_from_params("StrictFalse", _from_params_strict_false_ln_names)),
+            id="strict-false-ln-g-b"),
     Mistake("your c_attn/c_fc/c_proj weights are [out, in]: nn.Linear stores its weight transposed, but GPT-2's "
             "checkpoint (Conv1D) stores [in, out] — use a Conv1D-style layer, x @ weight + bias, weight [in, out].",
             _lazy(lambda: _variant("LinearGPT2", patch_init=_to_linear))),
@@ -506,10 +556,17 @@ GPT2_MISTAKES = [
             _lazy(lambda: _variant("NoHead", patch_init=_no_lm_head, forward=_forward_without_lm_head))),
     Mistake("GPT-2's lm_head has no bias: nn.Linear(n_embd, n_vocab, bias=False).",
             _lazy(lambda: _variant("HeadBias", patch_init=_head_bias))),
+    # before Untied, which also counts the matrix twice (the tied case above tells them apart)
+    Mistake("you tied lm_head through .data: that makes two Parameters sharing one storage, which parameters() "
+            "counts twice (an optimizer updates it twice) and .double() or .to() unties — tie the Parameter "
+            "itself: self.lm_head.weight = self.transformer.wte.weight.",
+            _lazy(lambda: _variant("TiedThroughData", patch_init=_tie_through_data)), id="tied-through-data"),
     Mistake("lm_head.weight is a tensor of its own: tie it to the token embedding (self.lm_head.weight = "
             "self.transformer.wte.weight), so the model has one [n_vocab, n_embd] matrix, as GPT-2 does.",
             _lazy(lambda: _variant("Untied", patch_init=_untie))),
-    *[Mistake(_SPLIT, _lazy(lambda order=order: _variant("SplitOrder", attention=_attention(order=order))))
+    *[Mistake(_SPLIT.format(names=", ".join(_names_read(order))),
+              _lazy(lambda order=order: _variant("SplitOrder", attention=_attention(order=order))),
+              id="split-as-" + "".join(_names_read(order)))
       for order in [(0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]],
     Mistake("split c_attn's output into q, k, v first (it is [q | k | v], each n_embd wide), then each of them "
             "into heads: its columns are not grouped head by head.",

@@ -49,6 +49,9 @@ def loader(*edits: tuple[str, str]) -> str:
     return source
 
 
+NAMED = '''        if name not in tensors:
+            raise ValueError(f"model.safetensors has no tensor {name!r}")
+'''
 STRIP = '{name.removeprefix("transformer."): t for name, t in load_file(model_dir / "model.safetensors").items()}'
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -177,10 +180,19 @@ MUTANTS = [
            "load_always_prefix_value_error",
            loader((STRIP, 'load_file(model_dir / "model.safetensors")'),
                   ("    def get(name):\n", '    def get(name):\n        name = "transformer." + name\n'))),
+    Mutant("load_gpt2_params", "prefix not stripped, and a KeyError", "load_no_prefix_strip",
+           loader((STRIP, '{name: t for name, t in load_file(model_dir / "model.safetensors").items()}'),
+                  (NAMED, ''))),
+    Mutant("load_gpt2_params", "prefix always added, and a KeyError", "load_always_prefix",
+           loader((STRIP, 'load_file(model_dir / "model.safetensors")'), (NAMED, ''),
+                  ("    def get(name):\n", '    def get(name):\n        name = "transformer." + name\n'))),
     Mutant("load_gpt2_params", "a missing tensor raises KeyError", "load_keyerror_when_missing",
            loader(('''        if name not in tensors:
             raise ValueError(f"model.safetensors has no tensor {name!r}")
 ''', ''))),
+    Mutant("load_gpt2_params", "a missing tensor raises a ValueError that does not name it", "vague-missing-error",
+           loader(('raise ValueError(f"model.safetensors has no tensor {name!r}")',
+                   'raise ValueError("the checkpoint is incomplete")'))),
     Mutant("load_gpt2_params", "n_ctx read from config.json", "load_n_ctx",
            loader(('config["n_positions"]', 'config["n_ctx"]'))),
     Mutant("load_gpt2_params", "weights transposed for PyTorch", "load_transposed",
@@ -223,10 +235,9 @@ def load_gpt2_params(model_dir):
     return hparams, params
 '''),
     # ---------------------------------------------------------------------------------------------------------
-    Mutant("GPT2", "c_attn split as k, q, v", "c-attn-s-output-is-q-2",
-           port(("q, k, v = self.c_attn(x).split(C, dim=2)", "k, q, v = self.c_attn(x).split(C, dim=2)"))),
-    Mutant("GPT2", "c_attn split as v, k, q", "c-attn-s-output-is-q-5",
-           port(("q, k, v = self.c_attn(x).split(C, dim=2)", "v, k, q = self.c_attn(x).split(C, dim=2)"))),
+    *[Mutant("GPT2", f"c_attn split as {', '.join(names)}", "split-as-" + names,
+             port(("q, k, v = self.c_attn(x).split(C, dim=2)", f"{', '.join(names)} = self.c_attn(x).split(C, dim=2)")))
+      for names in ("qvk", "kqv", "kvq", "vqk", "vkq")],
     Mutant("GPT2", "c_attn read head by head", "split-c-attn-s-output-into",
            port(('''        q, k, v = self.c_attn(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
@@ -242,6 +253,15 @@ def load_gpt2_params(model_dir):
                 ("self.c_proj = Conv1D(4 * n_embd, n_embd)", "self.c_proj = nn.Linear(4 * n_embd, n_embd)"))),
     Mutant("GPT2", "untied head", "lm-head-weight-is-a-tensor",
            port(("        self.lm_head.weight = self.transformer.wte.weight\n", ""))),
+    Mutant("GPT2", "head tied through .data", "tied-through-data",
+           port(("        self.lm_head.weight = self.transformer.wte.weight\n",
+                 "        self.lm_head.weight.data = self.transformer.wte.weight.data\n"))),
+    Mutant("GPT2", "a persistent causal-mask buffer (nanoGPT's attn.bias)", "persistent-mask-buffer",
+           port(("        self.c_proj = Conv1D(n_embd, n_embd)\n",
+                 "        self.c_proj = Conv1D(n_embd, n_embd)\n        self.register_buffer(\"bias\", torch.tril("
+                 "torch.ones(1024, 1024)).view(1, 1, 1024, 1024))\n"),
+                ("att = att.masked_fill(torch.tril(torch.ones(T, T, dtype=torch.bool)) == 0, float(\"-inf\"))",
+                 "att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float(\"-inf\"))"))),
     Mutant("GPT2", "head with a bias", "gpt-2-s-lm-head-has",
            port(("self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)",
                  "self.lm_head = nn.Linear(n_embd, n_vocab)"))),
@@ -269,11 +289,15 @@ def load_gpt2_params(model_dir):
            port(('''        state["transformer.ln_f.weight"] = params["ln_f"]["g"]
         state["transformer.ln_f.bias"] = params["ln_f"]["b"]
 ''', ''), ("strict=True)", "strict=False)"))),
-    Mutant("GPT2", "strict=False hides LayerNorm g/b names", "case:some-weights-kept-their-random-initial",
+    Mutant("GPT2", "strict=False hides LayerNorm g/b names", "strict-false-ln-g-b",
            port(('state[f"transformer.h.{i}.{ln}.weight"] = block[ln]["g"]',
                  'state[f"transformer.h.{i}.{ln}.g"] = block[ln]["g"]'),
                 ('state[f"transformer.h.{i}.{ln}.bias"] = block[ln]["b"]',
                  'state[f"transformer.h.{i}.{ln}.b"] = block[ln]["b"]'),
+                ('state["transformer.ln_f.weight"] = params["ln_f"]["g"]',
+                 'state["transformer.ln_f.g"] = params["ln_f"]["g"]'),
+                ('state["transformer.ln_f.bias"] = params["ln_f"]["b"]',
+                 'state["transformer.ln_f.b"] = params["ln_f"]["b"]'),
                 ("strict=True)", "strict=False)"))),
     Mutant("GPT2", "from_params without lm_head.weight, strict", "load-state-dict-strict-true-refused",
            port(('        state["lm_head.weight"] = params["wte"]\n', ''))),

@@ -262,6 +262,9 @@ def top_k_filter(logits, k):
            edit(SAMPLE, ("    probs = softmax(logits.astype(np.float64))\n"
                          "    return int(rng.choice(len(probs), p=probs))",
                          "    return int(rng.choice(len(logits), p=logits))"))),
+    Mutant("sample_next", "np.exp of the logits, not normalised", "sample_exp_unnormalised",
+           edit(SAMPLE, ("    probs = softmax(logits.astype(np.float64))\n",
+                         "    probs = np.exp(logits.astype(np.float64))\n"))),
     Mutant("sample_next", "temperature after the softmax", "temperature_after_softmax",
            edit(SAMPLE, ("    logits = apply_temperature(logits, temperature)\n", ""),
                 ("    probs = softmax(logits.astype(np.float64))\n",
@@ -371,6 +374,13 @@ def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=Non
             break
     return ids[n_prompt:]
 '''),
+    Mutant("generate_cached", "stops before emitting <|endoftext|>", "eos-dropped",
+           edit(GENERATE_CACHED, ("        new.append(token)\n        if token == eos_id or len(new) == n_new:\n",
+                                  "        if token == eos_id:\n            return new\n        new.append(token)\n"
+                                  "        if len(new) == n_new:\n"))),
+    Mutant("generate_cached", "next token from the first position", "first-position",
+           edit(GENERATE_CACHED, ("token = greedy(logits) if rng is None else sample_next(logits, rng,",
+                                  "token = greedy(logits[0]) if rng is None else sample_next(logits[0], rng,"))),
     Mutant("generate_cached", "re-feeds the last prompt token", "refeeds-previous-token", '''
 def generate_cached(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None,
                     eos_id=50256):
