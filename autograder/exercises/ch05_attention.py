@@ -74,11 +74,11 @@ def softmax_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              atol=1e-7, rtol=1e-5),
         Case(f"huge logits (±{huge:.3g}): must not overflow", (big,), atol=1e-12, rtol=1e-9,
              hint="np.exp overflows for large logits (exp(1e4) = inf, and inf/inf = NaN): subtract each row's "
-                  "max before np.exp — softmax doesn't change when you shift a row."),
+                  "max before np.exp — softmax doesn't change when you shift a row.", hint_id="softmax-overflow"),
         Case("rows on very different scales (one row ~2000 higher than the others)", (scales,),
              atol=1e-12, rtol=1e-9,
-             hint="you subtracted one max for the whole array: rows far below it underflow to 0/0 = NaN. Take "
-                  "the max of each row: np.max(x, axis=axis, keepdims=True)."),
+             hint="one max for the whole array makes rows far below it underflow to 0/0 = NaN: take the max "
+                  "of each row, np.max(x, axis=axis, keepdims=True).", hint_id="softmax-one-max-for-all-rows"),
         Case("a 3-D batch [2, n_rows, n_cols], default axis=-1", (logits(2, n_rows, n_cols),),
              atol=1e-12, rtol=1e-9),
         Case("axis=0: each column sums to 1", (logits(n_rows, n_cols),), {"axis": 0}, atol=1e-12, rtol=1e-9),

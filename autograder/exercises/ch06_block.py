@@ -344,7 +344,8 @@ def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return [
         logits_case("no blocks (n_layer=0): logits = layer_norm(embed(ids), **ln_f) @ wte.T", _gpt2_args(rng, bare, 6),
                     hint="with no blocks the logits are layer_norm(embed(ids, wte, wpe), **ln_f) @ wte.T: the "
-                         "output projection is the token embedding matrix itself (tied), transposed."),
+                         "output projection is the token embedding matrix itself (tied), transposed.",
+                    hint_id="unembedding-not-wte"),
         logits_case(f"{n_layer} blocks, {n_ctx - 2} tokens", _gpt2_args(rng, model, n_ctx - 2),
                     hint="if transformer_block's check fails, fix it first: gpt2 runs it once per block, in order."),
         logits_case("agrees with Hugging Face's GPT2LMHeadModel on the same weights (stored logits, float32)",

@@ -291,12 +291,12 @@ def merge_heads(x):
 ]
 
 SOFTMAX = [
-    Mutant("softmax", "no max subtraction", "case:np-exp-overflows-for-large-logits", '''
+    Mutant("softmax", "no max subtraction", "softmax-overflow", '''
 def softmax(x, axis=-1):
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
 '''),
-    Mutant("softmax", "max over the whole array", "case:you-subtracted-one-max-for-the", '''
+    Mutant("softmax", "max over the whole array", "softmax-one-max-for-all-rows", '''
 def softmax(x, axis=-1):
     e = np.exp(x - np.max(x))
     return e / np.sum(e, axis=axis, keepdims=True)

@@ -200,7 +200,7 @@ def gpt2(ids, wte, wpe, blocks, ln_f, n_head):
         x = S.transformer_block(x, block["mlp"], block["attn"], block["ln_1"], block["ln_2"], n_head)
     return layer_norm(x, **ln_f) @ wpe.T
 '''),
-    Mutant("gpt2", "untied random output matrix", "case:with-no-blocks-the-logits-are", '''
+    Mutant("gpt2", "untied random output matrix", "unembedding-not-wte", '''
 import solutions as S
 from solutions import embed, layer_norm
 
