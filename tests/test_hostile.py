@@ -528,3 +528,15 @@ def test_a_normal_user(tmp_path):
         assert result["status"] == "graded" and result["score"] == 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_two_graders_at_once_do_not_disturb_each_other(tmp_path):
+    """Sandboxes are told apart by their own namespaces and cgroups, not by a random uid two graders could share."""
+    honest = write(solved(CHAPTER), tmp_path / "a" / NB_NAME)
+    looping = write(with_cell("while True:\n    pass"), tmp_path / "b" / NB_NAME)
+    procs = [subprocess.Popen([sys.executable, "-m", "autograder", "check", str(nb), "--json", "--timeout", "8"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for nb in (honest, looping)]
+    (out_a, _), (out_b, _) = (p.communicate(timeout=300) for p in procs)
+    a, b = json.loads(out_a), json.loads(out_b)
+    assert a["status"] == "graded" and a["score"] == a["max_score"]
+    assert b["status"] == "timeout"
