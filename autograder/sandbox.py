@@ -283,7 +283,7 @@ class _Cgroups:
 # ------------------------------------------------------------------------------------------------------------
 # The course runtime the child sees at /course
 # ------------------------------------------------------------------------------------------------------------
-_RUNTIMES: dict[str, str] = {}
+_RUNTIMES: dict[tuple, str] = {}
 _RUNTIME_LOCK = threading.Lock()
 
 
@@ -329,13 +329,13 @@ def earlier_modules(chapter: str | None) -> dict[str, list[str]]:
     return out
 
 
-def runtime_dir(chapter: str | None) -> str:
-    """A read-only directory (built once per chapter and process) mounted at /course in the sandbox."""
-    key = chapter or ""
+def runtime_dir(chapter: str | None, copied: frozenset = frozenset()) -> str:
+    """A read-only directory (built once per chapter, `copied` and process) mounted at /course in the sandbox."""
+    key = (chapter or "", copied)
     with _RUNTIME_LOCK:
         if key in _RUNTIMES and os.path.isdir(_RUNTIMES[key]):
             return _RUNTIMES[key]
-        root = Path(tempfile.mkdtemp(prefix=f"autograder-runtime-{key}-"))
+        root = Path(tempfile.mkdtemp(prefix=f"autograder-runtime-{chapter or ''}-"))
         atexit.register(shutil.rmtree, root, True)
         (root / "autograder").mkdir()
         (root / "autograder" / "__init__.py").write_text(RUNTIME_INIT)
@@ -345,7 +345,7 @@ def runtime_dir(chapter: str | None) -> str:
         (root / "solutions").mkdir()
         for module in modules:
             shutil.copyfile(ROOT / "solutions" / f"{module}.py", root / "solutions" / f"{module}.py")
-        own = _own_helpers(chapter)
+        own = _own_helpers(chapter, copied)
         if own:
             module, names, source = own
             (root / "solutions" / f"{module}.py").write_text(source)
@@ -361,14 +361,46 @@ def runtime_dir(chapter: str | None) -> str:
 
 
 @functools.cache
-def _own_helpers(chapter: str | None) -> tuple[str, list[str], str] | None:
+def _reference_cells(chapter: str | None) -> tuple[tuple[str, frozenset], ...]:
+    """The answer cells of nbgrader's source notebook (the reference injected) that import helpers of their own
+    chapter's module — chapter 07: checkpoint_layout, Transformer; chapter 08: last_row, mha_cached — with the
+    names they import."""
+    from .notebooks import cell_role, chapter_path, source_notebook
+
+    module = next((m for m in _chapter_modules() if chapter and m.startswith(f"ch{chapter}_")), None)
+    if module is None:
+        return ()
+    out = []
+    for cell in source_notebook(chapter_path(chapter)).cells:
+        if cell_role(cell) != "answer":
+            continue
+        names = {a.name for node in ast.walk(ast.parse(cell.source))
+                 if isinstance(node, ast.ImportFrom) and node.module == f"solutions.{module}" for a in node.names}
+        if names:
+            out.append((cell.source.strip(), frozenset(names)))
+    return tuple(out)
+
+
+def copied_helpers(chapter: str | None, cells: list[str]) -> frozenset:
+    """The helpers of the chapter's own reference that the notebook may import: only those imported by a reference
+    answer cell the notebook holds verbatim (the course's solved notebook; a learner who copied the reference). A
+    learner who writes `from solutions.ch07_gpt2 import Transformer` in their own code gets nothing."""
+    names: set = set()
+    for source, imported in _reference_cells(chapter):
+        if any(source in cell for cell in cells):
+            names |= imported
+    return frozenset(names)
+
+
+@functools.cache
+def _own_helpers(chapter: str | None, copied: frozenset = frozenset()) -> tuple[str, list[str], str] | None:
     """The graded chapter's own reference module, cut down to the helpers its released notebook's code cells import
-    from `solutions` (chapter 01: load_ranks, gpt2_tokenizer) and what they need — never an exercise.
-    -> (module, names, source) or None."""
+    from `solutions` (chapter 01: load_ranks, gpt2_tokenizer), the `copied` ones (see copied_helpers), and what
+    they need — never an exercise. -> (module, names, source) or None."""
     if not chapter:
         return None
     from .engine import exercises_of
-    from .notebooks import cell_role, chapter_path, read_notebook, source_notebook
+    from .notebooks import cell_role, chapter_path, read_notebook
 
     module = next((m for m in _chapter_modules() if m.startswith(f"ch{chapter}_")), None)
     if module is None:
@@ -386,16 +418,7 @@ def _own_helpers(chapter: str | None) -> tuple[str, list[str], str] | None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "solutions":
                 wanted |= {a.name for a in node.names}
-    wanted &= set(_chapter_modules()[module])
-    # the reference solutions injected into nbgrader's source notebook import a few of their module's helpers
-    # (chapter 07: checkpoint_layout, Transformer; chapter 08: last_row, mha_cached): without them the course's
-    # own solved notebook could not be graded. They are helpers, never an exercise itself.
-    for cell in source_notebook(chapter_path(chapter)).cells:
-        if cell_role(cell) != "answer":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.ImportFrom) and node.module == f"solutions.{module}":
-                wanted |= {a.name for a in node.names}
+    wanted = (wanted & set(_chapter_modules()[module])) | set(copied)
     wanted -= exercises
     if not wanted:
         return None
@@ -470,8 +493,9 @@ def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str |
     "seconds"; raises SandboxError (timeout, memory, crashed, invalid-output) when no valid result came back."""
     limits = limits or Limits()
     require_sandbox(limits)
-    runtime = runtime_dir(chapter)
-    own = _own_helpers(chapter)
+    copied = copied_helpers(chapter, cells)
+    runtime = runtime_dir(chapter, copied)
+    own = _own_helpers(chapter, copied)
     request = pickle.dumps({"cells": cells, "exercises": calls, "own_module": f"solutions.{own[0]}" if own else None,
                             "limits": {**asdict(limits), "nproc": _nproc(limits)}}, protocol=4)
     groups = _Cgroups(limits) if limits.sandbox else _Cgroups.__new__(_Cgroups)

@@ -540,3 +540,31 @@ def test_two_graders_at_once_do_not_disturb_each_other(tmp_path):
     a, b = json.loads(out_a), json.loads(out_b)
     assert a["status"] == "graded" and a["score"] == a["max_score"]
     assert b["status"] == "timeout"
+
+
+def test_the_chapters_own_helpers_only_for_reference_cells_copied_verbatim(tmp_path):
+    """Chapter 07's reference solution imports Transformer from solutions.ch07_gpt2; a notebook gets it only with
+    that reference cell verbatim (as good as copying the answer), never by importing it from its own code."""
+    from autograder.grading import grade_notebook
+    from autograder.notebooks import cell_role
+
+    nb = solved("07")
+    for cell in nb.cells:
+        if cell_role(cell) == "answer" and "import Transformer" in cell.source:
+            cell.source = "class GPT2:\n    pass"
+    answers = [i for i, c in enumerate(nb.cells) if cell_role(c) == "answer"]
+    nb.cells.insert(answers[-1] + 1, nbformat.v4.new_code_cell(
+        "import importlib\nreached = []\n"
+        "for name in ('Transformer', 'GPT2', 'load_gpt2_params'):\n"
+        "    try:\n"
+        "        getattr(importlib.import_module('solutions.ch07_gpt2'), name)\n"
+        "        reached.append(name)\n"
+        "    except (ImportError, AttributeError):\n"
+        "        pass\n"
+        "raise RuntimeError(f'REACHED={reached}')"))
+    result = grade_notebook(write(nb, tmp_path / "07_gpt2.ipynb"), seed=5)
+    assert result["status"] == "graded", result["output"]
+    assert "REACHED=[]" in result["output"], result["output"]
+    scores = {t["name"]: (t["score"], t["max_score"]) for t in result["tests"]}
+    assert scores["load_gpt2_params"][0] == scores["load_gpt2_params"][1]  # its own verbatim reference still works
+    assert scores["GPT2"][0] == 0
