@@ -3,6 +3,8 @@ TopKLogitsWarper, TopPLogitsWarper) in torch, nanoGPT's and LLMs-from-scratch's 
 generate loop, NumPy loops, einsum and torch KV caches — each adapted with the smallest faithful change to the stub's
 signature (and noted where the original differs from the docstring's contract)."""
 
+import math
+
 from . import Alternative
 
 # A private sampler for the loops below (the same rule as sample_next: temperature, top-k, top-p, softmax in float64,
@@ -500,4 +502,18 @@ def generate_cached(ids, params, n_head, n_new, *, rng=None, temperature=1.0, to
 ''' + CACHED_FORWARD.format(name="_hf_forward") + SAMPLER.format(name="_hf_sample")),
 ]
 
-MEASURED: dict[str, tuple[float, float]] = {}
+# (worst correct alternative, nearest known mistake) in units of the tolerance, as tests/test_tolerances.py measures
+# them (math.inf: caught structurally — token ids and filter decisions are compared exactly). apply_temperature: x / T
+# computed as x * (1 / T) or in torch lands within 2 float32 steps (0.011 of rtol 1e-5). gpt2_cached: logits compared
+# relative to their scale (5e-5 × max |logit|): einsum, torch SDPA and per-head versions land at 0.023 of it (2.5e-6 ×
+# scale over 30 seeds), the nearest wrong logits (no mask) at 2e4 of it.
+MEASURED = {
+    "greedy": (0.0, math.inf),
+    "apply_temperature": (0.011, math.inf),
+    "top_k_filter": (0.0, math.inf),
+    "top_p_filter": (0.0, math.inf),
+    "sample_next": (0.0, math.inf),
+    "generate": (0.0, math.inf),
+    "gpt2_cached": (0.023, 2e4),
+    "generate_cached": (0.0, math.inf),
+}
