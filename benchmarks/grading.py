@@ -5,6 +5,10 @@
 Builds a course for one chapter, simulates N submissions (a mix of correct, wrong = each known mutant, stub and
 broken JSON), grades them with both tools using the same hidden-case seed, checks that every submission graded by
 both gets the same score, and prints a markdown table of the wall-clock times and the throughput ratio.
+
+Both run learner code in the same bubblewrap sandbox (the shipped nbgrader_config.py replaces nbgrader's Execute
+with autograder.nbgrader_ext.SandboxGrade); the difference is nbgrader's own per-notebook work (one notebook at a
+time, its gradebook, its copies) against our parallel batch.
 """
 
 from __future__ import annotations
