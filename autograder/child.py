@@ -27,8 +27,8 @@ MAGIC = re.compile(r"^\s*[%!]")
 def _limit(limits: dict) -> None:
     memory = int(limits["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    out = (int(limits["output_kb"]) + 64) * 1024 * 4
-    resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+    size = int(limits["scratch_mb"]) * 1024 * 1024  # no file larger than the private /tmp
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     cpu = int(limits["timeout"]) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))

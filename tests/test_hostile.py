@@ -223,6 +223,9 @@ def submissions(ctx: dict) -> dict:
         "writes_stderr": (lambda: with_cell(
             "import sys, warnings\nprint('noise', file=sys.stderr)\nwarnings.warn('careful')"), "graded", "full"),
         "huge_output": (lambda: with_cell("print('x' * 50_000_000)"), "graded", "full"),
+        "fills_its_scratch": (lambda: with_cell(  # the private /tmp is size-limited; that is all it costs
+            "with open('/tmp/big', 'wb') as f:\n    for _ in range(2048):\n        f.write(b'x' * 2**20)"),
+            "graded", "full"),
         "formula_in_error": (lambda: with_cell("raise ValueError('=HYPERLINK(\"http://evil.example\")')"),
                              "graded", "full"),
         "network": (lambda: with_cell(
