@@ -333,7 +333,7 @@ def gpt2_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              **LOGITS,
              hint="some weights kept their random initial values, so a name in your state dict did not match the "
                   "model's and load_state_dict(..., strict=False) skipped it silently: load with strict=True, "
-                  "which names every missing or unexpected key."),
+                  "which names every missing or unexpected key.", hint_id="weights-not-loaded"),
     ]
 
 
@@ -542,7 +542,8 @@ GPT2_MISTAKES = [
     Mistake("load_state_dict(strict=True) refused your state dict (its message lists the wrong names or shapes): "
             "give each tensor the model's own name — `transformer.` + the checkpoint's name, and lm_head.weight for "
             "the wte tensor — with the checkpoint's shape (Conv1D weights stay [in, out]).",
-            _lazy(lambda: _with_from_params("NoHeadKey", _from_params_no_lm_head))),
+            _lazy(lambda: _with_from_params("NoHeadKey", _from_params_no_lm_head)),
+            id="from-params-names-or-shapes"),
     Mistake("your state dict names the LayerNorm parameters g and b (our tree's names), which the model calls "
             "weight and bias, and load_state_dict(..., strict=False) skipped them silently: rename them (g -> "
             "weight, b -> bias) and load with strict=True, which names every missing or unexpected key.",
@@ -550,14 +551,18 @@ GPT2_MISTAKES = [
             id="strict-false-ln-g-b"),
     Mistake("your c_attn/c_fc/c_proj weights are [out, in]: nn.Linear stores its weight transposed, but GPT-2's "
             "checkpoint (Conv1D) stores [in, out] — use a Conv1D-style layer, x @ weight + bias, weight [in, out].",
-            _lazy(lambda: _variant("LinearGPT2", patch_init=_to_linear))),
+            _lazy(lambda: _variant("LinearGPT2", patch_init=_to_linear)),
+            id="nn-linear-weights"),
     Mistake("your names lack the `transformer.` prefix: put wte, wpe, h and ln_f inside a submodule called "
-            "`transformer` (lm_head stays outside), as Hugging Face's GPT2LMHeadModel does.", _lazy(lambda: _NoPrefix)),
+            "`transformer` (lm_head stays outside), as Hugging Face's GPT2LMHeadModel does.", _lazy(lambda: _NoPrefix),
+            id="no-transformer-prefix"),
     Mistake("there is no lm_head.weight: Hugging Face's model has an lm_head (nn.Linear(n_embd, n_vocab, "
             "bias=False)) whose weight is transformer.wte.weight — add it and tie it.",
-            _lazy(lambda: _variant("NoHead", patch_init=_no_lm_head, forward=_forward_without_lm_head))),
+            _lazy(lambda: _variant("NoHead", patch_init=_no_lm_head, forward=_forward_without_lm_head)),
+            id="no-lm-head"),
     Mistake("GPT-2's lm_head has no bias: nn.Linear(n_embd, n_vocab, bias=False).",
-            _lazy(lambda: _variant("HeadBias", patch_init=_head_bias))),
+            _lazy(lambda: _variant("HeadBias", patch_init=_head_bias)),
+            id="lm-head-bias"),
     # before Untied, which also counts the matrix twice (the tied case above tells them apart)
     Mistake("you tied lm_head through .data: that makes two Parameters sharing one storage, which parameters() "
             "counts twice (an optimizer updates it twice) and .double() or .to() unties — tie the Parameter "
@@ -565,31 +570,40 @@ GPT2_MISTAKES = [
             _lazy(lambda: _variant("TiedThroughData", patch_init=_tie_through_data)), id="tied-through-data"),
     Mistake("lm_head.weight is a tensor of its own: tie it to the token embedding (self.lm_head.weight = "
             "self.transformer.wte.weight), so the model has one [n_vocab, n_embd] matrix, as GPT-2 does.",
-            _lazy(lambda: _variant("Untied", patch_init=_untie))),
+            _lazy(lambda: _variant("Untied", patch_init=_untie)),
+            id="untied-head"),
     *[Mistake(_SPLIT.format(names=", ".join(_names_read(order))),
               _lazy(lambda order=order: _variant("SplitOrder", attention=_attention(order=order))),
               id="split-as-" + "".join(_names_read(order)))
       for order in [(0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]],
     Mistake("split c_attn's output into q, k, v first (it is [q | k | v], each n_embd wide), then each of them "
             "into heads: its columns are not grouped head by head.",
-            _lazy(lambda: _variant("PerHead", attention=_attention(per_head=True)))),
+            _lazy(lambda: _variant("PerHead", attention=_attention(per_head=True))),
+            id="split-per-head"),
     Mistake("the attention scores must be divided by √d_head (d_head = n_embd / n_head) before the softmax.",
-            _lazy(lambda: _variant("NoScale", attention=_attention(scale=False)))),
+            _lazy(lambda: _variant("NoScale", attention=_attention(scale=False))),
+            id="no-attention-scale"),
     Mistake("the attention is not causal: position i must not see positions after it (mask the scores above the "
             "diagonal with -inf, or use is_causal=True).",
-            _lazy(lambda: _variant("NotCausal", attention=_attention(causal=False)))),
+            _lazy(lambda: _variant("NotCausal", attention=_attention(causal=False))),
+            id="not-causal"),
     Mistake("GPT-2's GELU is the tanh approximation: F.gelu(x, approximate='tanh') (PyTorch's default is the erf "
-            "form).", _lazy(lambda: _variant("GeluErf", mlp=_mlp_erf))),
+            "form).", _lazy(lambda: _variant("GeluErf", mlp=_mlp_erf)),
+            id="erf-gelu"),
     Mistake("the position embeddings are missing: x = wte(ids) + wpe(positions), positions 0 .. n_seq-1.",
-            _lazy(lambda: _variant("NoPositions", forward=_forward(positions=False)))),
+            _lazy(lambda: _variant("NoPositions", forward=_forward(positions=False))),
+            id="no-positions"),
     Mistake("the final LayerNorm is missing: apply transformer.ln_f to the last block's output before lm_head.",
-            _lazy(lambda: _variant("NoLnF", forward=_forward(ln_f=False)))),
+            _lazy(lambda: _variant("NoLnF", forward=_forward(ln_f=False))),
+            id="no-ln-f"),
     Mistake("for 1-D ids [n_seq] return logits [n_seq, n_vocab]: add a batch axis to 1-D ids and remove it from "
             "the output ([batch, n_seq] ids give [batch, n_seq, n_vocab]).",
-            _lazy(lambda: _variant("AlwaysBatched", forward=_forward(squeeze_output=False)))),
+            _lazy(lambda: _variant("AlwaysBatched", forward=_forward(squeeze_output=False))),
+            id="batch-axis-kept"),
     Mistake("check the length first: raise ValueError naming n_ctx when there are more than n_ctx tokens, instead "
             "of letting the position embedding fail with an IndexError.",
-            _lazy(lambda: _variant("NoLengthCheck", forward=_forward(check_length=False)))),
+            _lazy(lambda: _variant("NoLengthCheck", forward=_forward(check_length=False))),
+            id="no-length-check"),
 ]
 
 GPT2 = register(Exercise(

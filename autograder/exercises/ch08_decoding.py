@@ -699,7 +699,7 @@ _IGNORES_RNG = ("with an rng, sample each token with sample_next(logits, rng, te
                 "one, use greedy().")
 _FIRST_POSITION = "the next token follows the LAST position's logits (logits[-1]), not the first's."
 _STOP_IS = ("`token is eos_id` compares objects, not values: Python reuses the int objects up to 256 only, so with "
-            "GPT-2's <|endoftext|> = 50256 it never stops — compare with ==.")
+            "GPT-2's <|endoftext|> = 50256 (a new int object every step) it does not stop — compare with ==.")
 _EXACT = ("a prompt plus n_new that fills n_ctx exactly fits (the last token is generated from n_ctx - 1 tokens): "
           "raise only when len(prompt) + n_new > n_ctx.")
 _LATE = ("check that the prompt plus n_new fits in n_ctx BEFORE running the model, and raise ValueError: a request "

@@ -238,7 +238,7 @@ def load_gpt2_params(model_dir):
     *[Mutant("GPT2", f"c_attn split as {', '.join(names)}", "split-as-" + names,
              port(("q, k, v = self.c_attn(x).split(C, dim=2)", f"{', '.join(names)} = self.c_attn(x).split(C, dim=2)")))
       for names in ("qvk", "kqv", "kvq", "vqk", "vkq")],
-    Mutant("GPT2", "c_attn read head by head", "split-c-attn-s-output-into",
+    Mutant("GPT2", "c_attn read head by head", "split-per-head",
            port(('''        q, k, v = self.c_attn(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
@@ -246,12 +246,12 @@ def load_gpt2_params(model_dir):
 ''', '''        qkv = self.c_attn(x).view(B, T, self.n_head, 3 * C // self.n_head).transpose(1, 2)
         q, k, v = qkv.split(C // self.n_head, dim=-1)
 '''))),
-    Mutant("GPT2", "nn.Linear without transposing", "your-c-attn-c-fc-c",
+    Mutant("GPT2", "nn.Linear without transposing", "nn-linear-weights",
            port(("self.c_attn = Conv1D(n_embd, 3 * n_embd)", "self.c_attn = nn.Linear(n_embd, 3 * n_embd)"),
                 ("self.c_proj = Conv1D(n_embd, n_embd)", "self.c_proj = nn.Linear(n_embd, n_embd)"),
                 ("self.c_fc = Conv1D(n_embd, 4 * n_embd)", "self.c_fc = nn.Linear(n_embd, 4 * n_embd)"),
                 ("self.c_proj = Conv1D(4 * n_embd, n_embd)", "self.c_proj = nn.Linear(4 * n_embd, n_embd)"))),
-    Mutant("GPT2", "untied head", "lm-head-weight-is-a-tensor",
+    Mutant("GPT2", "untied head", "untied-head",
            port(("        self.lm_head.weight = self.transformer.wte.weight\n", ""))),
     Mutant("GPT2", "head tied through .data", "tied-through-data",
            port(("        self.lm_head.weight = self.transformer.wte.weight\n",
@@ -262,16 +262,16 @@ def load_gpt2_params(model_dir):
                  "torch.ones(1024, 1024)).view(1, 1, 1024, 1024))\n"),
                 ("att = att.masked_fill(torch.tril(torch.ones(T, T, dtype=torch.bool)) == 0, float(\"-inf\"))",
                  "att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float(\"-inf\"))"))),
-    Mutant("GPT2", "head with a bias", "gpt-2-s-lm-head-has",
+    Mutant("GPT2", "head with a bias", "lm-head-bias",
            port(("self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)",
                  "self.lm_head = nn.Linear(n_embd, n_vocab)"))),
-    Mutant("GPT2", "unembedding with wte.T and no lm_head", "there-is-no-lm-head-weight",
+    Mutant("GPT2", "unembedding with wte.T and no lm_head", "no-lm-head",
            port(('''        self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
         self.lm_head.weight = self.transformer.wte.weight
 ''', ''), ("logits = self.lm_head(self.transformer.ln_f(x))",
            "logits = self.transformer.ln_f(x) @ self.transformer.wte.weight.t()"),
                 ('        state["lm_head.weight"] = params["wte"]\n', ''))),
-    Mutant("GPT2", "no transformer submodule", "your-names-lack-the-transformer-prefix",
+    Mutant("GPT2", "no transformer submodule", "no-transformer-prefix",
            port(('''        self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(n_vocab, n_embd),
             wpe=nn.Embedding(n_ctx, n_embd),
@@ -285,7 +285,7 @@ def load_gpt2_params(model_dir):
         self.ln_f = nn.LayerNorm(n_embd)
         self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
         self.lm_head.weight = self.wte.weight'''), ("self.transformer.", "self."))),
-    Mutant("GPT2", "strict=False hides a missing ln_f", "case:some-weights-kept-their-random-initial",
+    Mutant("GPT2", "strict=False hides a missing ln_f", "weights-not-loaded",
            port(('''        state["transformer.ln_f.weight"] = params["ln_f"]["g"]
         state["transformer.ln_f.bias"] = params["ln_f"]["b"]
 ''', ''), ("strict=True)", "strict=False)"))),
@@ -299,27 +299,27 @@ def load_gpt2_params(model_dir):
                 ('state["transformer.ln_f.bias"] = params["ln_f"]["b"]',
                  'state["transformer.ln_f.b"] = params["ln_f"]["b"]'),
                 ("strict=True)", "strict=False)"))),
-    Mutant("GPT2", "from_params without lm_head.weight, strict", "load-state-dict-strict-true-refused",
+    Mutant("GPT2", "from_params without lm_head.weight, strict", "from-params-names-or-shapes",
            port(('        state["lm_head.weight"] = params["wte"]\n', ''))),
-    Mutant("GPT2", "from_params transposes for PyTorch", "load-state-dict-strict-true-refused",
+    Mutant("GPT2", "from_params transposes for PyTorch", "from-params-names-or-shapes",
            port(('state[f"transformer.h.{i}.{sub}.{layer}.weight"] = block[sub][layer]["w"]',
                  'state[f"transformer.h.{i}.{sub}.{layer}.weight"] = block[sub][layer]["w"].T'))),
-    Mutant("GPT2", "exact GELU", "gpt-2-s-gelu-is-the",
+    Mutant("GPT2", "exact GELU", "erf-gelu",
            port(('F.gelu(self.c_fc(x), approximate="tanh")', "F.gelu(self.c_fc(x))"))),
-    Mutant("GPT2", "scores not scaled", "the-attention-scores-must-be-divided",
+    Mutant("GPT2", "scores not scaled", "no-attention-scale",
            port(("att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))", "att = q @ k.transpose(-2, -1)"))),
-    Mutant("GPT2", "no causal mask", "the-attention-is-not-causal-position",
+    Mutant("GPT2", "no causal mask", "not-causal",
            port(('''        att = att.masked_fill(torch.tril(torch.ones(T, T, dtype=torch.bool)) == 0, float("-inf"))
 ''', ''))),
-    Mutant("GPT2", "no position embeddings", "the-position-embeddings-are-missing-x",
+    Mutant("GPT2", "no position embeddings", "no-positions",
            port(("x = self.transformer.wte(ids) + self.transformer.wpe(torch.arange(ids.shape[1]))",
                  "x = self.transformer.wte(ids)"))),
-    Mutant("GPT2", "no final LayerNorm", "the-final-layernorm-is-missing-apply",
+    Mutant("GPT2", "no final LayerNorm", "no-ln-f",
            port(("logits = self.lm_head(self.transformer.ln_f(x))", "logits = self.lm_head(x)"))),
-    Mutant("GPT2", "no length check", "check-the-length-first-raise-valueerror",
+    Mutant("GPT2", "no length check", "no-length-check",
            port(('''        if ids.shape[-1] > self.n_ctx:
             raise ValueError(f"{ids.shape[-1]} tokens are longer than the context n_ctx={self.n_ctx}")
 ''', ''))),
-    Mutant("GPT2", "batch axis kept for 1-D ids", "for-1-d-ids-n-seq",
+    Mutant("GPT2", "batch axis kept for 1-D ids", "batch-axis-kept",
            port(("        return logits[0] if squeeze else logits", "        return logits"))),
 ]
