@@ -666,9 +666,10 @@ def generate_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 
 
 def _generate_variant(stop=True, keep_eos=True, with_prompt=False, use_rng=True, position=-1, cached=False,
-                      extend=True, room="upfront", alias=False, stop_is=False, refeed=False):
+                      extend=True, room="upfront", alias=False, stop_is=False, refeed=False, crop=False):
     """generate (or generate_cached) with one mistake. room: "upfront" (right), "exact" (refuses a request that
-    fills n_ctx exactly), "late" (no check of its own: only the model's error stops a request that does not fit)."""
+    fills n_ctx exactly), "late" (no check of its own: only the model's error stops a request that does not fit),
+    "none" (with crop: nanoGPT's and LLMs-from-scratch's loops, which feed only the last n_ctx tokens)."""
 
     def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=EOS):
         seq = ids if alias and isinstance(ids, list) else [int(i) for i in ids]
@@ -676,6 +677,8 @@ def _generate_variant(stop=True, keep_eos=True, with_prompt=False, use_rng=True,
         n_ctx = params["wpe"].shape[0]
         if room == "upfront" and n_prompt + n_new > n_ctx or room == "exact" and n_prompt + n_new >= n_ctx:
             raise ValueError(f"{n_prompt + n_new} tokens do not fit in the context n_ctx={n_ctx}")
+        if room == "assert":
+            assert n_prompt + n_new < n_ctx
         for step in range(n_new):
             if cached:
                 feed = seq if step == 0 else seq[-1:]
@@ -684,7 +687,7 @@ def _generate_variant(stop=True, keep_eos=True, with_prompt=False, use_rng=True,
                 if refeed and step == 0:  # the last prompt token fed again, before the first new token
                     logits, cache = solutions.gpt2_cached(seq[-1:], params, n_head, cache)
             else:
-                logits = solutions.gpt2(seq, **params, n_head=n_head)
+                logits = solutions.gpt2(seq[-n_ctx:] if crop else seq, **params, n_head=n_head)
             row = logits[position]
             if rng is not None and use_rng:
                 token = solutions.sample_next(row, rng, temperature, top_k, top_p)
@@ -728,6 +731,12 @@ GENERATE_MISTAKES = [
     Mistake(_EXACT, _generate_variant(room="exact"), id="refuses-exact-fit"),
     Mistake(_LATE, _generate_variant(room="late"), id="length-checked-late"),
     Mistake(_ALIAS, _generate_variant(alias=True), id="appends-to-prompt"),
+    Mistake("picoGPT's check, assert len(ids) + n_new < n_ctx, is not the contract: it refuses a request that fills "
+            "n_ctx exactly, and with an AssertionError — raise ValueError naming n_ctx when len(ids) + n_new > n_ctx.",
+            _generate_variant(room="assert"), id="picogpt-assert"),
+    Mistake("you crop the sequence to its last n_ctx tokens (as nanoGPT's and LLMs-from-scratch's loops do): here "
+            "a request that does not fit must raise ValueError naming n_ctx, checked before generating.",
+            _generate_variant(room="none", crop=True), id="crops-to-context"),
 ]
 
 GENERATE = register(Exercise(

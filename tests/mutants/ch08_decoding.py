@@ -356,6 +356,11 @@ def apply_temperature(logits, temperature):
            edit(GENERATE, (ROOM, ""),
                 ("        new.append(token)\n", "        new.append(token)\n        if len(ids) + len(new) > n_ctx:\n"
                  "            raise ValueError(f\"longer than n_ctx={n_ctx}\")\n"))),
+    Mutant("generate", "picoGPT's assert", "picogpt-assert",
+           edit(GENERATE, (ROOM, '    assert len(ids) + n_new < n_ctx, "prompt too long"\n'))),
+    Mutant("generate", "crops to the last n_ctx tokens (nanoGPT)", "crops-to-context",
+           edit(GENERATE, (ROOM, ""),
+                ("logits = gpt2(ids + new, **params", "logits = gpt2((ids + new)[-n_ctx:], **params"))),
     Mutant("generate", "appends to the caller's list", "appends-to-prompt", '''
 from solutions import gpt2
 
