@@ -295,3 +295,116 @@ def loads(raw: bytes, expected: dict[str, int], names: list[str]) -> dict:
 
 def _no_constant(name: str):
     raise ValueError(f"JSON constant {name}")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The stream: the child's messages as they come (one JSON object per line), read by the parent
+# ------------------------------------------------------------------------------------------------------------
+class Reader:
+    """The parent's view of one child's stream, checked message by message and in order.
+
+    The child sends {"t": "cell", "i"} before each top-level cell, {"t": "cells", "errors"} after them,
+    {"t": "exercise", "name", "found", "called"} before each exercise (in the order requested) and {"t": "outcome",
+    "o"} per case, then {"t": "end"}; or {"t": "memory"}. `phase` says where the child is: ("cells", cell number),
+    ("exercise", name), ("done", None) or ("memory", None). The budgets of `MAX_BYTES` and of arrays hold across
+    the whole stream."""
+
+    def __init__(self, expected: dict[str, int], names: list[str], budget: _Budget | None = None):
+        self.expected = dict(expected)  # the exercises still to come, in order, with their number of cases
+        self.names = list(names)
+        self.order = list(expected)
+        self.budget = budget or _Budget()
+        self.buffer = bytearray()
+        self.size = 0
+        self.phase: tuple[str, Any] = ("start", None)
+        self.cell_errors: list[str] | None = None
+        self.exercises: dict[str, dict] = {}
+        self.changed = False  # a new phase began since the parent last looked
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_BYTES:
+            raise ChannelError(f"the result is larger than {MAX_BYTES // 2**20} MB")
+        self.buffer += chunk
+        while True:
+            end = self.buffer.find(b"\n")
+            if end < 0:
+                return
+            line = bytes(self.buffer[:end])
+            del self.buffer[:end + 1]
+            self._message(line)
+
+    def finish(self) -> None:
+        """The child closed the stream: anything left over is a breach."""
+        if self.buffer:
+            raise ChannelError("the result ends in the middle of a message")
+
+    def _message(self, line: bytes) -> None:
+        try:
+            msg = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ChannelError("the result is not valid JSON") from None
+        if type(msg) is not dict or msg.get("v") != VERSION:
+            raise ChannelError("the result is not a grading document")
+        kind, (phase, where) = msg.get("t"), self.phase
+        if phase in ("done", "memory"):
+            raise ChannelError("a message after the end of the result")
+        if kind == "memory":
+            self._set(("memory", None))
+        elif kind == "cell":
+            i = msg.get("i")
+            if phase not in ("start", "cells") or type(i) is not int or (where is not None and i <= where):
+                raise ChannelError("a cell message out of order")
+            self._set(("cells", i))
+        elif kind == "cells":
+            if phase not in ("start", "cells"):
+                raise ChannelError("a cells message out of order")
+            self.cell_errors = _string_list(msg.get("errors"), MAX_CELL_ERRORS, "cell errors")
+            self._next_exercise()
+        elif kind == "exercise":
+            if phase != "between" or not self.order or msg.get("name") != self.order[0]:
+                raise ChannelError("an exercise message out of order")
+            name = self.order.pop(0)
+            if type(msg.get("found")) is not bool:
+                raise ChannelError("a malformed exercise entry")
+            called = _string_list(msg.get("called"), MAX_CALLED, "called names")
+            if not set(called) <= set(self.names):
+                raise ChannelError("called names that are not the chapter's exercises")
+            self.exercises[name] = {"found": msg["found"], "called": called, "outcomes": []}
+            self._set(("exercise", name))
+            self._maybe_done(name)
+        elif kind == "outcome":
+            if phase != "exercise":
+                raise ChannelError("an outcome out of order")
+            entry = self.exercises[where]
+            if len(entry["outcomes"]) >= self.expected[where]:
+                raise ChannelError("the wrong number of outcomes")
+            entry["outcomes"].append(decode_outcome(msg.get("o"), self.budget))
+            self._maybe_done(where)
+        elif kind == "end":
+            if phase != "between" or self.order:
+                raise ChannelError("the result ends before every exercise was probed")
+            self._set(("done", None))
+        else:
+            raise ChannelError("a message of unknown type")
+
+    def _set(self, phase) -> None:
+        self.phase, self.changed = phase, True
+
+    def due(self) -> tuple[str, Any]:
+        """What the child is working on, for the parent's clock: ("cells", number of the running cell or None),
+        ("exercise", name) — also between exercises, for the next one — ("finishing", None) once every outcome is in, or
+        ("done"/"memory", None)."""
+        phase, where = self.phase
+        if phase in ("start", "cells"):
+            return "cells", where
+        if phase == "between":
+            return ("exercise", self.order[0]) if self.order else ("finishing", None)
+        return phase, where
+
+    def _next_exercise(self) -> None:
+        self._set(("between", None))
+
+    def _maybe_done(self, name: str) -> None:
+        if len(self.exercises[name]["outcomes"]) == self.expected[name]:
+            self._next_exercise()

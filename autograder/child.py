@@ -2,10 +2,15 @@
 
     python -I -S -c "<bootstrap>"   (see sandbox.py)
 
-stdin: the request, pickled by the trusted parent: {"cells": [source], "exercises": {name: [(args, kwargs,
-probe name)]}, "limits": {...}} — the cases of each exercise, visible and hidden merged and shuffled, without labels,
-flags or seeds, so nothing in this process tells a hidden case from a visible one.
-fd AUTOGRADER_CHANNEL_FD: the result, one JSON document (autograder.channel), written once at the end.
+stdin: the request, pickled by the trusted parent: {"cells": [(number, source)], "names": [every exercise of the
+chapter], "exercises": {name: [(args, kwargs, probe name)]}, "limits": {...}} — the cases of each exercise (the ones
+still to probe), visible and hidden merged and shuffled, without labels, flags or seeds, so nothing in this process
+tells a hidden case from a visible one.
+fd AUTOGRADER_CHANNEL_FD: the result, as it goes: one JSON message per line (autograder.channel.Reader) — "cell"
+before each cell, "cells" after them, "exercise" before each exercise's cases, an "outcome" per case, "end". The
+parent's clock gives the top-level code and each exercise a time budget of its own: when one runs out, the parent
+kills this process and starts a fresh one for the rest (skipping the cell that hung, or going on with the next
+exercise).
 stdout/stderr: the learner's output (a pipe the parent reads, capped).
 
 This file sees only the sandbox's course runtime: autograder/{engine,probes,channel,child}.py and the reference of
@@ -37,15 +42,21 @@ def _limit(limits: dict) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def _send(fd: int, document: dict) -> None:
-    from autograder.channel import dumps
+class _Stream:
+    """The channel, written as it goes: one JSON message per line (autograder.channel), so that the parent's clock
+    knows which cell or exercise is running and can stop just that one."""
 
-    data = dumps(document)
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-    os.close(fd)
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, message: dict) -> None:
+        from autograder.channel import VERSION, dumps
+
+        data = dumps({"v": VERSION, **message}) + b"\n"
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
 
 
 def main() -> None:
@@ -60,19 +71,26 @@ def main() -> None:
     from autograder.engine import Case, Outcome, probe_case
     from autograder.engine import names_called as _names_called
 
-    names = list(request["exercises"])
+    stream = _Stream(fd)
+
+    def out_of_memory():
+        stream.send({"t": "memory"})
+        os._exit(0)
+
+    names = list(request["names"])
     namespace: dict = {"__name__": "__main__"}
     cell_errors: list[str] = []
-    for i, source in enumerate(request["cells"], 1):
+    for i, source in request["cells"]:
+        stream.send({"t": "cell", "i": i})
         source = "\n".join("pass  # " + line if MAGIC.match(line) else line for line in source.split("\n"))
         try:
             exec(compile(source, f"<cell {i}>", "exec"), namespace)
         except MemoryError:
-            _send(fd, {"v": channel.VERSION, "status": "memory", "cell_errors": []})
-            os._exit(0)
+            out_of_memory()
         except BaseException as exc:  # noqa: B036 - a learner's SystemExit or KeyboardInterrupt is data too
             if len(cell_errors) < channel.MAX_CELL_ERRORS:
                 cell_errors.append(channel.short(f"code cell {i}: {type(exc).__name__}: {channel.short(exc)}", 600))
+    stream.send({"t": "cells", "errors": cell_errors})
     own = None
     if request.get("own_module"):
         try:
@@ -85,7 +103,6 @@ def main() -> None:
         for name in names:
             if name not in vars(own) and name in namespace:
                 setattr(own, name, namespace[name])
-    exercises = {}
     for name, calls in request["exercises"].items():
         fn = namespace.get(name)
         found = callable(fn)
@@ -93,7 +110,7 @@ def main() -> None:
             called = [n for n in _names_called(fn, [n for n in names if n != name]) if n in names] if found else []
         except Exception:
             called = []
-        outcomes = []
+        stream.send({"t": "exercise", "name": name, "found": found, "called": called[:channel.MAX_CALLED]})
         for args, kwargs, probe in calls:
             if not found:
                 outcome = Outcome(error=("NameError", f"{name} is not defined"))
@@ -101,22 +118,21 @@ def main() -> None:
                 try:
                     outcome = probe_case(fn, Case("", args, kwargs, probe=getattr(probes, probe) if probe else None))
                 except MemoryError:
-                    _send(fd, {"v": channel.VERSION, "status": "memory", "cell_errors": []})
-                    os._exit(0)
+                    out_of_memory()
                 except BaseException as exc:  # noqa: B036 - SystemExit and friends from the learner's function
                     outcome = Outcome(error=(type(exc).__name__, channel.short(exc, 500)))
             try:
-                outcomes.append(channel.encode_outcome(outcome))
+                encoded = channel.encode_outcome(outcome)
             except Exception as exc:  # a learner's object that breaks even the encoder
-                outcomes.append(channel.encode_outcome(Outcome(error=("TypeError", f"unreadable result: "
-                                                                      f"{type(exc).__name__}"))))
-        exercises[name] = {"found": found, "called": called[:channel.MAX_CALLED], "outcomes": outcomes}
+                encoded = channel.encode_outcome(Outcome(error=("TypeError", f"unreadable result: "
+                                                                 f"{type(exc).__name__}")))
+            stream.send({"t": "outcome", "o": encoded})
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except Exception:
         pass
-    _send(fd, {"v": channel.VERSION, "status": "ok", "cell_errors": cell_errors, "exercises": exercises})
+    stream.send({"t": "end"})
     os._exit(0)  # skip the learner's atexit handlers and threads
 
 

@@ -114,8 +114,11 @@ def grade_nb(nb, name: str, seed: int, limits: Limits | None = None, chapter: st
         return _ungraded("invalid-output", f"judging this notebook's outputs took longer than "
                                            f"{limits.judge_timeout:g} s", chapter, seed, start)
     output = ""
+    if data.get("over_budget"):
+        output = ("Stopped at their time budget (" + f"{limits.exercise_timeout:g} s each; the other exercises were "
+                  "graded as usual): " + ", ".join(data["over_budget"]) + "\n")
     if data["cell_errors"]:
-        output = "Cells that raised an error while the notebook ran:\n" + "\n".join(data["cell_errors"])
+        output += "Cells that raised an error while the notebook ran:\n" + "\n".join(data["cell_errors"])
     return {
         "status": "graded", "chapter": chapter, "score": _round(sum(t["score"] for t in tests)),
         "max_score": sum(t["max_score"] for t in tests), "seed": seed,

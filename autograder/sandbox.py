@@ -62,7 +62,9 @@ BOOTSTRAP = ("import sys; sys.path[:] = ['/course', *sys.argv[1:]] + [p for p in
 
 @dataclass
 class Limits:
-    timeout: float = 120.0  # seconds of wall clock for the whole notebook
+    timeout: float = 600.0  # seconds of wall clock for the whole notebook (every budget below together)
+    cell_timeout: float = 120.0  # the top-level code's budget: a cell still running then is skipped
+    exercise_timeout: float = 60.0  # each exercise's budget: a function still running then loses its other cases
     memory_mb: int = 4096  # memory of the whole sandbox (cgroup) and address space of each of its processes
     output_kb: int = 1024  # what the child may print
     processes: int = 64  # processes and threads the sandbox may run at once (bounds a fork bomb)
@@ -485,40 +487,117 @@ def _nproc(limits: Limits) -> int | None:
     return mine + limits.processes * 4
 
 
+MAX_SKIPPED_CELLS = 5  # top-level cells skipped for running past their budget before the notebook is a timeout
+
+
+def budget_error(name: str, seconds: float) -> tuple[str, str]:
+    return ("TimeoutError", f"{name} did not return within its time budget of {seconds:g} s (an endless loop, or "
+                            "far too slow?); its remaining cases were not run")
+
+
 def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str | None,
                  limits: Limits | None = None) -> dict:
     """Run `cells` in the sandbox, then call each exercise's function on its (args, kwargs, probe name) calls.
 
-    Returns the checked document of autograder.channel.loads plus "output" (the learner's output, capped) and
-    "seconds"; raises SandboxError (timeout, memory, crashed, invalid-output) when no valid result came back."""
+    Time budgets, on the parent's clock: the top-level code (the cells) gets `limits.cell_timeout`, each exercise
+    `limits.exercise_timeout`, the whole notebook `limits.timeout`. When a cell runs past the top-level budget, the
+    child is killed and a fresh one runs the notebook again without that cell (noted in `cell_errors`); when an
+    exercise runs past its budget, its remaining cases get a TimeoutError that names it and a fresh child goes on
+    with the next exercise. So an endless loop costs only the exercise (or the cell) it is in.
+
+    Returns {"status", "cell_errors", "exercises": {name: {"found", "called", "outcomes"}}, "over_budget": [names],
+    "output", "seconds"}; raises SandboxError (timeout, memory, crashed, invalid-output) when the notebook as a
+    whole could not be run."""
     limits = limits or Limits()
     require_sandbox(limits)
     copied = copied_helpers(chapter, cells)
     runtime = runtime_dir(chapter, copied)
     own = _own_helpers(chapter, copied)
-    request = pickle.dumps({"cells": cells, "exercises": calls, "own_module": f"solutions.{own[0]}" if own else None,
-                            "limits": {**asdict(limits), "nproc": _nproc(limits)}}, protocol=4)
+    start = time.monotonic()
+    deadline = start + limits.timeout
+    numbered = list(enumerate(cells, 1))
+    skipped: list[int] = []
+    remaining = dict(calls)
+    exercises: dict[str, dict] = {}
+    over_budget: list[str] = []
+    cell_errors: list[str] = []
+    output, overflow = bytearray(), False
+    budget = channel._Budget()
+    for _ in range(len(calls) + MAX_SKIPPED_CELLS + 1):
+        reader = channel.Reader({name: len(c) for name, c in remaining.items()}, list(calls), budget)
+        request = {"cells": [c for c in numbered if c[0] not in skipped], "names": list(calls),
+                   "exercises": remaining, "own_module": f"solutions.{own[0]}" if own else None,
+                   "limits": {**asdict(limits), "timeout": max(1.0, deadline - time.monotonic()),
+                              "nproc": _nproc(limits)}}
+        stop, text, cut = _run_once(pickle.dumps(request, protocol=4), runtime, limits, deadline, reader)
+        output += text[:max(0, limits.output_kb * 1024 - len(output))]
+        overflow = overflow or cut or len(text) > limits.output_kb * 1024
+        if reader.cell_errors is not None:
+            cell_errors = reader.cell_errors
+        for name, entry in reader.exercises.items():
+            if len(entry["outcomes"]) == len(remaining[name]):
+                exercises[name] = entry
+                del remaining[name]
+        if stop == "done" or (stop == "budget" and reader.due()[0] == "finishing"):
+            break
+        if stop != "budget":
+            raise SandboxError(*_failure(stop, limits))
+        unit, where = reader.due()
+        if unit == "cells":
+            if where is None or len(skipped) >= MAX_SKIPPED_CELLS:
+                raise SandboxError("timeout", f"the notebook's top-level code did not finish within "
+                                              f"{limits.cell_timeout:g} s (an endless loop, or a very slow cell?)")
+            skipped.append(where)
+            continue
+        entry = reader.exercises.get(where) or {"found": True, "called": [], "outcomes": []}
+        error = {"value": None, "error": budget_error(where, limits.exercise_timeout), "where": "", "mutated": [],
+                 "warnings": []}
+        entry["outcomes"] += [error] * (len(remaining[where]) - len(entry["outcomes"]))
+        exercises[where] = entry
+        over_budget.append(where)
+        del remaining[where]
+        if not remaining:
+            break
+    else:
+        raise SandboxError("timeout", f"the notebook did not finish within {limits.timeout:g} s")
+    notes = [f"code cell {i}: did not finish within the top-level code's time budget of {limits.cell_timeout:g} s "
+             "(an endless loop, or a very slow cell?); the notebook was graded without it" for i in skipped]
+    text = output.decode("utf-8", "replace") + ("\n[... output cut]" if overflow else "")
+    return {"status": "ok", "cell_errors": (notes + cell_errors)[:channel.MAX_CELL_ERRORS + len(notes)],
+            "exercises": {name: exercises[name] for name in calls}, "over_budget": over_budget,
+            "skipped_cells": skipped, "output": text, "seconds": time.monotonic() - start}
+
+
+def _failure(stop: str, limits: Limits) -> tuple[str, str]:
+    if stop == "timeout":
+        return "timeout", (f"the notebook did not finish within {limits.timeout:g} s (an endless loop, or a very "
+                           "slow cell?)")
+    if stop == "memory":
+        return "memory", f"the notebook ran out of memory (limit {limits.memory_mb} MB)"
+    if stop.startswith("invalid:"):
+        return "invalid-output", f"the notebook's result breaks the grading protocol: {stop[8:]}"
+    return "crashed", f"the notebook's process ended ({stop}) before its functions could be called"
+
+
+def _run_once(request: bytes, runtime: str, limits: Limits, deadline: float, reader) -> tuple[str, bytes, bool]:
+    """One child: -> (how it stopped, its output, output cut?). How it stopped: "done", "budget" (the cell or
+    exercise `reader.due()` names ran out of time), "timeout" (the whole notebook's), "memory", "invalid:<why>",
+    or "exit code N" (the process ended before its result was complete)."""
     groups = _Cgroups(limits) if limits.sandbox else _Cgroups.__new__(_Cgroups)
     if not limits.sandbox:
         groups.dirs, groups.memory = [], None
     read_result, write_result = os.pipe()
     env = {**_child_env(), "AUTOGRADER_CHANNEL_FD": str(write_result)}
-    if not limits.sandbox:
-        scratch = tempfile.mkdtemp(prefix="autograder-nosandbox-")
-        env.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
-        env["PYTHONPATH"] = ""
-        sys_path_runtime = runtime
-    else:
-        scratch = None
-        sys_path_runtime = None
+    scratch = None
     command = _command(runtime, limits)
-    if sys_path_runtime:  # without a sandbox /course does not exist: point the bootstrap at the runtime directory
-        command[command.index("-c") + 1] = BOOTSTRAP.replace("'/course'", repr(sys_path_runtime))
+    if not limits.sandbox:  # without a sandbox /course does not exist: point the bootstrap at the runtime directory
+        scratch = tempfile.mkdtemp(prefix="autograder-nosandbox-")
+        env.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"), PYTHONPATH="")
+        command[command.index("-c") + 1] = BOOTSTRAP.replace("'/course'", repr(runtime))
     if groups.dirs:  # join the cgroups before bwrap starts, so that nothing of the sandbox runs outside them
         command = ["/bin/sh", "-c", 'for f in $AUTOGRADER_CGROUPS; do echo $$ > "$f" || exit 111; done; exec "$@"',
                    "sh", *command]
         env["AUTOGRADER_CGROUPS"] = " ".join(groups.procs_files())
-    start = time.monotonic()
     try:
         proc = subprocess.Popen(command, env=env, cwd=scratch or "/", stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_result,))
@@ -526,10 +605,12 @@ def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str |
         os.close(read_result)
         os.close(write_result)
         groups.close()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise SandboxError("crashed", f"the sandbox could not start ({type(exc).__name__})") from None
     os.close(write_result)
     try:
-        result, output, overflow, timed_out = _exchange(proc, request, read_result, limits, start)
+        stop, output, overflow = _exchange(proc, request, read_result, limits, deadline, reader)
     finally:
         os.close(read_result)
         with contextlib.suppress(OSError):
@@ -540,34 +621,19 @@ def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str |
         groups.close()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    seconds = time.monotonic() - start
-    text = output.decode("utf-8", "replace") + ("\n[... output cut]" if overflow else "")
-    if timed_out:
-        raise SandboxError("timeout", f"the notebook did not finish within {limits.timeout:g} s "
-                                      "(an endless loop, or a very slow cell?)")
-    if oom:
-        raise SandboxError("memory", f"the notebook ran out of memory (limit {limits.memory_mb} MB)")
-    if result is None:
-        raise SandboxError("invalid-output", f"the notebook's result is larger than "
-                                             f"{channel.MAX_BYTES // 2**20} MB")
-    if not result:
-        code = proc.returncode
-        raise SandboxError("crashed", f"the notebook's process ended (exit code {code}) before its functions "
-                                      "could be called")
-    try:
-        data = channel.loads(result, {name: len(c) for name, c in calls.items()}, list(calls))
-    except channel.ChannelError as exc:
-        raise SandboxError("invalid-output", f"the notebook's result breaks the grading protocol: {exc}") from None
-    if data["status"] == "memory":
-        raise SandboxError("memory", f"the notebook ran out of memory (limit {limits.memory_mb} MB)")
-    data["output"], data["seconds"] = text, seconds
-    return data
+    if stop == "eof":
+        stop = f"exit code {proc.returncode}"
+    if oom and stop not in ("done", "budget", "timeout"):
+        stop = "memory"
+    elif oom and stop == "timeout":
+        stop = "memory"
+    return stop, output, overflow
 
 
-def _exchange(proc: subprocess.Popen, request: bytes, result_fd: int, limits: Limits, start: float):
-    """Feed the request, read the result (up to channel.MAX_BYTES) and the output (kept up to the cap, the rest
-    drained), until both pipes close or the deadline passes. -> (result bytes | None if too large, output,
-    output cut?, timed out?)"""
+def _exchange(proc: subprocess.Popen, request: bytes, result_fd: int, limits: Limits, deadline: float, reader):
+    """Feed the request, read the result stream into `reader` and the output (kept up to the cap, the rest
+    drained), until the result is complete, the child's current cell or exercise runs out of its budget, or the
+    notebook's deadline passes. -> (how it stopped, output, output cut?)"""
     def feed():
         with contextlib.suppress(OSError, ValueError):
             proc.stdin.write(request)
@@ -581,17 +647,29 @@ def _exchange(proc: subprocess.Popen, request: bytes, result_fd: int, limits: Li
     sel = selectors.DefaultSelector()
     sel.register(out_fd, selectors.EVENT_READ, "out")
     sel.register(result_fd, selectors.EVENT_READ, "result")
-    result, output, cap, overflow, too_big = bytearray(), bytearray(), limits.output_kb * 1024, False, False
-    deadline = start + limits.timeout
-    open_fds, grace = 2, None
+    output, cap, overflow = bytearray(), limits.output_kb * 1024, False
+    open_fds, grace, stop = 2, None, None
+    unit, unit_deadline = None, deadline
     try:
         while open_fds:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None, bytes(output), overflow, True
-            if grace is not None and time.monotonic() > grace:
+            now = time.monotonic()
+            if stop is None:
+                due = reader.due()
+                key = due[0] if due[0] != "cells" else "cells"
+                if key == "exercise":
+                    key = due
+                if key != unit:
+                    unit = key
+                    seconds = limits.cell_timeout if key == "cells" else limits.exercise_timeout
+                    unit_deadline = min(deadline, now + seconds)
+                if now >= deadline:
+                    return "timeout", bytes(output), overflow
+                if now >= unit_deadline:
+                    return "budget", bytes(output), overflow
+            elif now > grace:
                 break  # the result is in; a leftover process holding the output pipe is not waited for
-            for key, _ in sel.select(timeout=min(left, 1.0)):
+            wait = (min(unit_deadline, deadline) if stop is None else grace) - now
+            for key, _ in sel.select(timeout=max(0.01, min(wait, 1.0))):
                 try:
                     chunk = os.read(key.fd, 1 << 16)
                 except BlockingIOError:
@@ -599,21 +677,26 @@ def _exchange(proc: subprocess.Popen, request: bytes, result_fd: int, limits: Li
                 if not chunk:
                     sel.unregister(key.fd)
                     open_fds -= 1
-                    if key.data == "result":
+                    if key.data == "result" and stop is None:
+                        reader.finish()
+                        phase = reader.phase[0]
+                        stop = "done" if phase == "done" else "memory" if phase == "memory" else "eof"
                         grace = time.monotonic() + 2.0
                 elif key.data == "out":
                     room = cap - len(output)
                     output += chunk[:max(room, 0)]
                     overflow = overflow or len(chunk) > room
-                else:
-                    result += chunk
-                    if len(result) > channel.MAX_BYTES:
-                        too_big = True
-                        return None, bytes(output), overflow, False
-        # the child is done; give the sandbox a moment to end (it is killed right after anyway)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
-        return (None if too_big else bytes(result)), bytes(output), overflow, False
+                elif stop is None:
+                    reader.feed(chunk)
+                    if reader.phase[0] in ("done", "memory"):
+                        stop = reader.phase[0]
+                        grace = time.monotonic() + 2.0
+        if stop in ("done", None):  # the child is done; give the sandbox a moment to end (killed right after)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
+        return stop or "eof", bytes(output), overflow
+    except channel.ChannelError as exc:
+        return f"invalid:{exc}", bytes(output), overflow
     finally:
         sel.close()
         proc.stdout.close()
