@@ -2,6 +2,8 @@
 
     python -m autograder check NOTEBOOK [--json]       grade one learner notebook (.ipynb or chapter .md)
     python -m autograder grade SUBMISSIONS --out DIR   grade a class (see autograder/batch.py)
+    python -m autograder report DIR                    class report + Canvas/Moodle CSVs of a graded class
+    python -m autograder gradescope --out DIR          one Gradescope autograder zip per chapter
     python -m autograder notebooks --out DIR           learner notebooks (.ipynb) from chapters/
     python -m autograder course --out DIR              nbgrader course directory with solutions injected
 """
@@ -16,13 +18,28 @@ from pathlib import Path
 from .sandbox import Limits
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows every default that is a value (not None/False, not one the help already states)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _limits(args) -> Limits:
-    return Limits(timeout=args.timeout, memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
+    return Limits(timeout=args.timeout, cell_timeout=args.cell_timeout, exercise_timeout=args.exercise_timeout,
+                  memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, default=Limits.timeout, help="wall-clock seconds per notebook")
-    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory limit per notebook")
+    p.add_argument("--timeout", type=float, default=Limits.timeout,
+                   help="wall-clock seconds for a whole notebook (every budget together)")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
+                   help="the top-level code's budget: a cell still running then is skipped, the rest graded")
+    p.add_argument("--exercise-timeout", type=float, default=Limits.exercise_timeout,
+                   help="each exercise's budget: a function still running then loses only that exercise's cases")
+    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory limit per notebook (MB)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the hidden cases (default: $AUTOGRADER_SEED, else drawn at random)")
     p.add_argument("--no-sandbox", action="store_true",
@@ -52,10 +69,39 @@ def cmd_check(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_all
+    from .batch import Policy, grade_all
+    from .intake import parse_time
 
+    try:
+        due = parse_time(args.due) if args.due else None
+    except ValueError:
+        print(f"--due: not a date and time: {args.due!r} (e.g. 2026-12-01T23:59 or 2026-12-01T23:59+01:00)",
+              file=sys.stderr)
+        return 2
     return grade_all(Path(args.submissions), Path(args.out), chapter=args.chapter, workers=args.workers,
-                     seed=args.seed, limits=_limits(args), regrade=args.regrade)
+                     seed=args.seed, limits=_limits(args), regrade=args.regrade,
+                     roster=Path(args.roster) if args.roster else None, learner=args.learner,
+                     policy=Policy(due=due, late_penalty=args.late_penalty))
+
+
+def cmd_report(args) -> int:
+    from .class_report import write_report
+
+    out = Path(args.results)
+    if not out.is_dir():
+        print(f"no such folder: {out}", file=sys.stderr)
+        return 2
+    for path in write_report(out):
+        print(path)
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from .gradescope import write_bundles
+
+    for path in write_bundles(Path(args.out), chapters=args.chapters):
+        print(path)
+    return 0
 
 
 def cmd_notebooks(args) -> int:
@@ -78,27 +124,48 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    defaults = {"formatter_class": _Help}
 
-    p = sub.add_parser("check", help="grade one notebook and print a report")
+    p = sub.add_parser("check", help="grade one notebook and print a report", **defaults)
     p.add_argument("notebook")
     p.add_argument("--json", action="store_true", help="print Gradescope's results.json instead")
     _add_limits(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("grade", help="grade a folder of submissions")
-    p.add_argument("submissions", help="a folder: one notebook or folder per learner, or nbgrader's submitted/")
+    p = sub.add_parser("grade", help="grade a folder of submissions", **defaults)
+    p.add_argument("submissions", help="a folder: one notebook or folder per learner, nbgrader's submitted/, a "
+                                       "Canvas or Moodle bulk download; with --learner, one learner's folder or file")
     p.add_argument("--out", required=True, help="where results.json files and grades.csv go")
     p.add_argument("--chapter", help="grade only this chapter (e.g. 02)")
     p.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again what already has a result")
+    p.add_argument("--roster", help="CSV of learner ids (column learner, id, student_id, SIS User ID ...): "
+                                    "learners without a submission are reported missing, others as unknown")
+    p.add_argument("--learner", help="grade this one learner: SUBMISSIONS is their folder or notebook (or a class "
+                                     "folder holding a folder of that name)")
+    p.add_argument("--due", help="due date and time, ISO 8601 (no zone = UTC); submission times come from "
+                                 "nbgrader's timestamp.txt, Canvas' LATE_ marker counts as 1 day")
+    p.add_argument("--late-penalty", type=float, default=0.0,
+                   help="share of the chapter's points taken per started day late (0.1 = 10 %%); 0 = only report")
     _add_limits(p)
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("notebooks", help="write the learner notebooks (.ipynb) generated from chapters/")
+    p = sub.add_parser("report", help="class report (report.md, report.html) and Canvas/Moodle grade CSVs",
+                       **defaults)
+    p.add_argument("results", help="the --out folder of `grade`")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("gradescope", help="one Gradescope autograder zip per chapter", **defaults)
+    p.add_argument("--out", default="_build/gradescope")
+    p.add_argument("chapters", nargs="*", help="chapter numbers (default: every chapter with exercises)")
+    p.set_defaults(func=cmd_gradescope)
+
+    p = sub.add_parser("notebooks", help="write the learner notebooks (.ipynb) generated from chapters/", **defaults)
     p.add_argument("--out", default="notebooks")
     p.set_defaults(func=cmd_notebooks)
 
-    p = sub.add_parser("course", help="write the nbgrader course directory (source notebooks with solutions)")
+    p = sub.add_parser("course", help="write the nbgrader course directory (source notebooks with solutions)",
+                       **defaults)
     p.add_argument("--out", default="course")
     p.add_argument("chapters", nargs="*", help="chapter numbers (default: all)")
     p.set_defaults(func=cmd_course)

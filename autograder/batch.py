@@ -23,18 +23,22 @@ import csv
 import hashlib
 import json
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 
+from . import intake
 from .engine import grading_seed
 from .grading import STATUSES, check_submission_file, grade_notebook, max_score_of
+from .intake import Submission
 from .notebooks import InvalidNotebook, chapter_of, read_notebook
 from .sandbox import Limits, SandboxUnavailable, require_sandbox
 
 FINAL = STATUSES
-CSV_FIELDS = ["learner", "chapter", "score", "max_score", "status", "seed", "message"]
+CSV_FIELDS = ["learner", "chapter", "score", "max_score", "status", "late", "days_late", "penalty", "final_score",
+              "submitted_at", "roster", "seed", "message"]
 INSTRUCTOR = ".autograder"  # DIR/.autograder: the instructor's records (seeds)
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -55,51 +59,12 @@ def plain(text) -> str:
     return escape("".join(ch if ch.isprintable() else "?" for ch in str(text)))
 
 
-@dataclass
-class Submission:
-    learner: str
-    chapter: str | None  # None: to be read from the notebook
-    path: Path | None  # None: missing
-
-    @property
-    def key(self) -> str:
-        return f"{self.learner}/{self.chapter or Path(self.path).stem}"
+def discover(root: Path, chapter: str | None = None, learner: str | None = None) -> list[Submission]:
+    """The submissions under `root` (autograder.intake: nbgrader, per-learner folders or files, Canvas, Moodle)."""
+    return intake.discover(root, chapter, learner, chapter_of_file=_chapter_of_file)
 
 
-def discover(root: Path, chapter: str | None = None) -> list[Submission]:
-    """The submissions under `root`, one per learner and chapter notebook."""
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
-    if root.is_file():
-        return [Submission(root.stem, chapter or _chapter_from_name(root), root)]
-    found: list[Submission] = []
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            found.append(Submission(entry.stem, chapter or _chapter_from_name(entry), entry))
-        elif entry.is_dir():
-            notebooks = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            by_chapter: dict[str | None, list[Path]] = {}
-            for nb in notebooks:
-                by_chapter.setdefault(_chapter_of_file(nb), []).append(nb)
-            if chapter:
-                # no notebook of this chapter but another one: grading it says which chapter it belongs to
-                picked = by_chapter.get(chapter) or by_chapter.get(None) or notebooks
-                found.append(Submission(entry.name, chapter, picked[0] if picked else None))
-            elif not notebooks:
-                found.append(Submission(entry.name, None, None))
-            else:
-                found += [Submission(entry.name, ch, paths[0]) for ch, paths in by_chapter.items()]
-    return found
-
-
-def _chapter_from_name(path: Path) -> str | None:
-    for part in (path.stem, path.parent.name):
-        match = re.match(r"^(\d\d)_", part)
-        if match:
-            return match.group(1)
-    return None
+_chapter_from_name = intake.chapter_from_name
 
 
 def _chapter_of_file(path: Path) -> str | None:
@@ -107,7 +72,8 @@ def _chapter_of_file(path: Path) -> str | None:
         check_submission_file(path)
         return chapter_of(read_notebook(path), path)
     except InvalidNotebook:
-        return _chapter_from_name(path)
+        own = intake.lms_name(path.name)[1]
+        return intake.chapter_from_name(Path(own).stem) or intake.chapter_from_name(path.parent.name)
 
 
 def _sha256(path: Path | None) -> str | None:
@@ -149,33 +115,92 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bool) -> tuple[dict, bool]:
-    """(result, graded now?) for one submission, reusing a finished result of the same file and seed."""
+@dataclass
+class Policy:
+    """Due date and late penalty of a batch (see autograder.intake.lateness / penalty)."""
+
+    due: datetime | None = None
+    late_penalty: float = 0.0  # share of the chapter's points per started day late
+
+
+GRADER_FILES = ("engine.py", "probes.py", "channel.py", "child.py", "sandbox.py", "grading.py", "notebooks.py")
+
+
+@cache
+def grader_version() -> str:
+    """A hash of the code that decides a grade: the grading engine, the sandbox, the checks (autograder/exercises)
+    and the reference (solutions/). A result is reused only when it was graded by the same version."""
+    root = Path(__file__).resolve().parent
+    files = [root / name for name in GRADER_FILES] + sorted((root / "exercises").glob("*.py")) \
+        + sorted((root.parent / "solutions").glob("*.py"))
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bool,
+              policy: Policy | None = None) -> tuple[dict, bool]:
+    """(result, graded now?) for one submission, reusing a finished result only when the submitted file, the seed
+    and the grader's version are all unchanged."""
+    policy = policy or Policy()
     digest = _sha256(sub.path)
     target = out / sub.learner / (sub.chapter or "unknown") / "results.json"
     record = _read_json(_record_path(out, sub.learner, sub.chapter or "unknown"))
+    late, days = intake.lateness(sub, policy.due)
     if not regrade and target.is_file() and record:
         old = _read_json(target)
         if old and old.get("status") in FINAL and record.get("sha256") == old.get("sha256") == digest \
-                and record.get("seed") == seed:
-            return {**old, "seed": seed}, False
+                and record.get("seed") == seed and record.get("grader") == grader_version():
+            old = {**old, "seed": seed}
+            _apply_late(old, late, days, sub, policy)
+            if old.get("roster") != _roster_mark(sub):
+                old["roster"] = _roster_mark(sub)
+            _write_result(out, sub.learner, old.get("chapter") or sub.chapter or "unknown", old)
+            return old, False
     if sub.path is None:
         result = {"status": "missing", "chapter": sub.chapter, "score": 0, "max_score": max_score_of(sub.chapter),
                   "seed": seed, "execution_time": 0.0, "tests": [],
                   "output": f"Not graded (missing): no notebook of chapter {sub.chapter or '?'} from {sub.learner}"}
     else:
         result = grade_notebook(sub.path, seed=seed, limits=limits, chapter=sub.chapter)
-    result.update(learner=sub.learner, submission=sub.path.name if sub.path else None, sha256=digest)
+    result.update(learner=sub.learner, submission=sub.path.name if sub.path else None, sha256=digest,
+                  roster=_roster_mark(sub))
+    _apply_late(result, late, days, sub, policy)
     chapter = result.get("chapter") or sub.chapter or "unknown"
     _write_result(out, sub.learner, chapter, result)
     return result, True
 
 
+def _roster_mark(sub: Submission) -> str:
+    return "" if sub.on_roster is None else ("yes" if sub.on_roster else "unknown")
+
+
+def _apply_late(result: dict, late: bool | None, days: float, sub: Submission, policy: Policy) -> None:
+    cut = intake.penalty(float(result.get("score") or 0), float(result.get("max_score") or 0), days,
+                         policy.late_penalty) if late else 0.0
+    result.update(late=late, days_late=round(days, 3), penalty=cut,
+                  final_score=_round(max(0.0, float(result.get("score") or 0) - cut)),
+                  submitted_at=sub.submitted_at.isoformat() if sub.submitted_at else None)
+
+
+def _round(x: float):
+    x = round(float(x), 4)
+    return int(x) if x == int(x) else x
+
+
 def _write_result(out: Path, learner: str, chapter: str, result: dict) -> None:
-    """results.json for the learner (without the seed), the seed in the instructor's record."""
+    """results.json for the learner (without the seed), feedback.md beside it, the seed in the instructor's
+    record."""
+    from .feedback import write_feedback
+
     _write_json_atomic(_record_path(out, learner, chapter),
-                       {"seed": result.get("seed"), "sha256": result.get("sha256"), "status": result.get("status")})
-    _write_json_atomic(out / learner / chapter / "results.json", {k: v for k, v in result.items() if k != "seed"})
+                       {"seed": result.get("seed"), "sha256": result.get("sha256"), "status": result.get("status"),
+                        "grader": grader_version()})
+    public = {k: v for k, v in result.items() if k != "seed"}
+    _write_json_atomic(out / learner / chapter / "results.json", public)
+    write_feedback(public, out / learner / chapter / "feedback.md")
 
 
 def write_csv(out: Path) -> Path:
@@ -185,9 +210,13 @@ def write_csv(out: Path) -> Path:
         r = _read_json(path) or {"status": "crashed", "output": "unreadable result file"}
         record = _read_json(_record_path(out, learner, chapter)) or {}
         message = "" if r.get("status") == "graded" else ((r.get("output") or "").splitlines() or [""])[0][:300]
+        late = r.get("late")
         rows.append({k: neutral(v) for k, v in {
             "learner": learner, "chapter": chapter, "score": r.get("score", 0), "max_score": r.get("max_score", 0),
-            "status": r.get("status"), "seed": record.get("seed"), "message": message}.items()})
+            "status": r.get("status"), "late": "" if late is None else ("yes" if late else "no"),
+            "days_late": r.get("days_late", 0) if late else 0, "penalty": r.get("penalty", 0) or 0,
+            "final_score": r.get("final_score", r.get("score", 0)), "submitted_at": r.get("submitted_at") or "",
+            "roster": r.get("roster", ""), "seed": record.get("seed"), "message": message}.items()})
     target = out / "grades.csv"
     tmp = target.with_name(".grades.csv.tmp")
     with open(tmp, "w", newline="") as f:
@@ -200,7 +229,8 @@ def write_csv(out: Path) -> Path:
 
 def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | None = None,
               seed: int | None = None, limits: Limits | None = None, regrade: bool = False,
-              quiet: bool = False) -> int:
+              quiet: bool = False, roster: Path | None = None, learner: str | None = None,
+              policy: Policy | None = None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -218,7 +248,23 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
     if not limits.sandbox:
         console.print("[bold red]WARNING: grading WITHOUT a sandbox (--no-sandbox): learner code runs with your "
                       "rights and can read your files.[/]")
-    submissions = discover(root, chapter)
+    submissions = discover(root, chapter, learner)
+    unknown: list[str] = []
+    if roster is not None:
+        try:
+            ids = intake.read_roster(roster)
+        except (OSError, UnicodeDecodeError) as exc:
+            console.print(f"[red]cannot read the roster {plain(roster)}: {plain(type(exc).__name__)}[/]")
+            return 2
+        if learner:
+            ids = [i for i in ids if i == learner]
+        chapters = [chapter] if chapter else sorted({s.chapter for s in submissions if s.chapter}) or [None]
+        have = {(s.learner, s.chapter) for s in submissions}
+        for sub in submissions:
+            sub.on_roster = sub.learner in ids
+        unknown = sorted({s.learner for s in submissions if not s.on_roster})
+        submissions += [Submission(i, ch, None, on_roster=True) for i in ids for ch in chapters
+                        if (i, ch) not in have and not any(s.learner == i and s.chapter is None for s in submissions)]
     if not submissions:
         console.print(f"[yellow]no submissions found under {plain(root)}[/]")
         return 2
@@ -231,7 +277,7 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=len(submissions))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(grade_one, sub, out, seed, limits, regrade): sub for sub in submissions}
+            futures = {pool.submit(grade_one, sub, out, seed, limits, regrade, policy): sub for sub in submissions}
             for future in as_completed(futures):
                 sub = futures[future]
                 try:
@@ -259,4 +305,10 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
     for _, r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f"   → {plain(csv_path)}")
+    if unknown:
+        console.print(f"[yellow]{len(unknown)} submission(s) from learners not on the roster:[/] "
+                      + ", ".join(plain(u) for u in unknown) + "  (graded; column roster = unknown)")
+    late = sum(1 for _, r in results if r.get("late"))
+    if late:
+        console.print(f"late: {late} submission(s) (see the late, days_late, penalty and final_score columns)")
     return 0
