@@ -50,3 +50,9 @@ clean:
 .PHONY: course-model
 course-model: $(VENV)/.installed
 	nice -n 19 $(PY) -m solutions.ch09_training --out data/course_model
+
+# Gradescope: one autograder zip per chapter (setup.sh, run_autograder, the course runtime) into _build/gradescope/
+# (guide/instructors.md, "Gradescope"; tests/test_gradescope.py runs a zip as Gradescope would).
+.PHONY: gradescope
+gradescope: $(VENV)/.installed
+	$(PY) -m autograder gradescope --out _build/gradescope

@@ -33,13 +33,14 @@ def _limits(args) -> Limits:
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, default=Limits.timeout,
+    env = Limits.from_env()
+    p.add_argument("--timeout", type=float, default=env.timeout,
                    help="wall-clock seconds for a whole notebook (every budget together)")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
+    p.add_argument("--cell-timeout", type=float, default=env.cell_timeout,
                    help="the top-level code's budget: a cell still running then is skipped, the rest graded")
-    p.add_argument("--exercise-timeout", type=float, default=Limits.exercise_timeout,
+    p.add_argument("--exercise-timeout", type=float, default=env.exercise_timeout,
                    help="each exercise's budget: a function still running then loses only that exercise's cases")
-    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory limit per notebook (MB)")
+    p.add_argument("--memory-mb", type=int, default=env.memory_mb, help="memory limit per notebook (MB)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the hidden cases (default: $AUTOGRADER_SEED, else drawn at random)")
     p.add_argument("--no-sandbox", action="store_true",

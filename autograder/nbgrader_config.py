@@ -17,8 +17,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # autograde never starts a kernel with learner code: SandboxGrade grades each notebook in the course's sandbox
 # (bubblewrap; it refuses where no sandbox can be made) and writes the grade cells' outputs from the trusted judge.
 # The seed of the hidden cases is drawn afresh for every notebook and kept in the autograded notebook's metadata.
-c.SandboxGrade.timeout = int(os.environ.get("AUTOGRADER_NOTEBOOK_TIMEOUT", "600"))
-c.SandboxGrade.memory_mb = int(os.environ.get("AUTOGRADER_MEMORY_MB", "4096"))
+# Its limits are those of `python -m autograder grade` (autograder.sandbox.Limits): 600 s per notebook, 120 s for the
+# top-level code, 60 s per exercise, 4096 MB; $AUTOGRADER_NOTEBOOK_TIMEOUT, $AUTOGRADER_CELL_TIMEOUT,
+# $AUTOGRADER_EXERCISE_TIMEOUT and $AUTOGRADER_MEMORY_MB change them on every path, or set e.g.
+# c.SandboxGrade.exercise_timeout = 30
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

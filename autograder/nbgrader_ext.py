@@ -25,7 +25,7 @@ from nbformat import NotebookNode
 from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool, Float, Integer
 
 from .batch import neutral
 from .notebooks import GRADE_ID
@@ -38,8 +38,14 @@ ENAMES = {"timeout": NOTEBOOK_TIME_LIMIT, "memory": "SandboxMemoryError", "crash
 class SandboxGrade(NbGraderPreprocessor):
     """Grade the notebook in the course's sandbox and write each grade cell's outputs from the trusted results."""
 
-    timeout = Integer(600, help="Seconds the whole notebook may run in the sandbox.").tag(config=True)
-    memory_mb = Integer(4096, help="Memory of the sandbox, in MB.").tag(config=True)
+    timeout = Float(None, allow_none=True, help="Seconds the whole notebook may run in the sandbox (default: "
+                    "autograder.sandbox.Limits, or $AUTOGRADER_NOTEBOOK_TIMEOUT).").tag(config=True)
+    cell_timeout = Float(None, allow_none=True, help="The top-level code's budget (default: Limits, or "
+                         "$AUTOGRADER_CELL_TIMEOUT).").tag(config=True)
+    exercise_timeout = Float(None, allow_none=True, help="Each exercise's budget (default: Limits, or "
+                             "$AUTOGRADER_EXERCISE_TIMEOUT).").tag(config=True)
+    memory_mb = Integer(None, allow_none=True, help="Memory of the sandbox, in MB (default: Limits, or "
+                        "$AUTOGRADER_MEMORY_MB).").tag(config=True)
     no_sandbox = Bool(False, help="Grade even where no sandbox can be made (learner code then runs with the "
                                   "instructor's rights). Never the default.").tag(config=True)
     seed = Integer(None, allow_none=True, help="Seed of the hidden cases (default: a fresh one per notebook, "
@@ -50,7 +56,9 @@ class SandboxGrade(NbGraderPreprocessor):
         from .grading import grade_nb
         from .sandbox import Limits, require_sandbox
 
-        limits = Limits(timeout=self.timeout, memory_mb=self.memory_mb, sandbox=not self.no_sandbox)
+        given = {k: getattr(self, k) for k in ("timeout", "cell_timeout", "exercise_timeout", "memory_mb")
+                 if getattr(self, k) is not None}
+        limits = Limits.from_env(**given, sandbox=not self.no_sandbox)
         require_sandbox(limits)  # refuses (autograde reports an error) rather than running learner code here
         seed = grading_seed() if self.seed is None else self.seed
         name = str(resources.get("nbgrader", {}).get("notebook", "notebook")) + ".ipynb"

@@ -72,6 +72,19 @@ class Limits:
     judge_timeout: float = 120.0  # seconds the trusted parent may spend judging one notebook's outcomes
     sandbox: bool = True  # False: run without isolation (only when asked explicitly, e.g. --no-sandbox)
 
+    ENV = {"timeout": "AUTOGRADER_NOTEBOOK_TIMEOUT", "cell_timeout": "AUTOGRADER_CELL_TIMEOUT",
+           "exercise_timeout": "AUTOGRADER_EXERCISE_TIMEOUT", "memory_mb": "AUTOGRADER_MEMORY_MB"}
+
+    @classmethod
+    def from_env(cls, **overrides) -> Limits:
+        """The defaults, or $AUTOGRADER_NOTEBOOK_TIMEOUT, $AUTOGRADER_CELL_TIMEOUT, $AUTOGRADER_EXERCISE_TIMEOUT,
+        $AUTOGRADER_MEMORY_MB where set — the same limits on every path (CLI, nbgrader, Gradescope)."""
+        values = {}
+        for field, var in cls.ENV.items():
+            if os.environ.get(var):
+                values[field] = type(getattr(cls, field))(float(os.environ[var]))
+        return cls(**{**values, **overrides})
+
 
 class SandboxError(Exception):
     """The notebook could not be run to the end: `status` is timeout, memory, crashed or invalid-output."""
