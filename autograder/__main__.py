@@ -22,7 +22,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
     """--help shows every default that is a value (not None/False, not one the help already states)."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False) or "default:" in (action.help or ""):
+        if action.default is None or action.default is False or "default:" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
