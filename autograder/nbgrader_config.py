@@ -31,15 +31,38 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
-# A submission whose check cells were deleted gets them back from the source notebook.
+# A submission whose check cells were deleted gets them back from the source notebook. The course's OverwriteCells
+# does not cry "checksum has changed" for every hidden check cell (the release strips its hidden tests by design).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_ext.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.OverwriteCells.add_missing_cells = True
 
-# Hidden tests never reach the learner's feedback.
+# Hidden tests never reach the learner's feedback. The page names each check after its exercise and typesets the
+# maths with a local MathJax inlined into the page (templates/course_feedback, written by `python -m autograder
+# course`), never from a CDN.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.nbgrader_ext.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.nbgrader_ext.OfflineMathJax",
 ]
+try:
+    import nbgrader as _nbgrader
+
+    c.HTMLExporter.extra_template_basedirs = [
+        os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+        os.path.join(c.CourseDirectory.root, "templates"),
+    ]
+    if os.path.isdir(os.path.join(c.CourseDirectory.root, "templates", "course_feedback")):
+        c.HTMLExporter.template_name = "course_feedback"
+    c.OfflineMathJax.path = os.path.join(c.CourseDirectory.root, "templates", "course_feedback", "tex-svg.js")
+except ImportError:  # not nbgrader reading this file
+    pass
 
 # `nbgrader export` writes a status column, so a notebook that could not run is not mistaken for a zero.
 c.ExportApp.plugin_class = "autograder.nbgrader_ext.StatusCsvExportPlugin"

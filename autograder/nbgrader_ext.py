@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 
 from nbformat import NotebookNode
+from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, List, Unicode
 
 from .batch import neutral
 from .notebooks import GRADE_ID
@@ -103,6 +104,72 @@ def _outputs(result: dict, test: dict | None, cell) -> list:
     return [NotebookNode(output_type="stream", name="stdout", text=report + "\n"),
             NotebookNode(output_type="execute_result", execution_count=None, metadata={},
                          data={"text/plain": repr(round(score, 4))})]
+
+
+class OverwriteCells(nbgrader_preprocessors.OverwriteCells):
+    """nbgrader's OverwriteCells, without the false alarm on every hidden check cell: the released cell lacks the
+    hidden tests by design, so its checksum differs from the source's. A cell equal to the release (the source cell
+    without its hidden tests) gets the source back silently; any other change is still reported."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id and cell.cell_type == "code":
+            try:
+                source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id).source
+            except MissingEntry:
+                source = None
+            if source and HIDDEN_BEGIN in source and _lines(cell.source) == _lines(_strip_hidden(source)):
+                cell.source = source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def _strip_hidden(source: str) -> str:
+    out, hidden = [], False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _lines(source: str) -> list[str]:
+    return [line.rstrip() for line in source.split("\n") if line.strip()]
+
+
+class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, which also accepts the `display_data_priority` generate_feedback gives every
+    preprocessor (nbgrader's own warns "Config option `display_data_priority` not recognized")."""
+
+    display_data_priority = List([]).tag(config=True)
+
+
+class OfflineMathJax(NbGraderPreprocessor):
+    """Puts MathJax (the local copy `python -m autograder course` put beside the feedback template) into the
+    feedback page itself, so the maths is typeset offline and from no CDN."""
+
+    path = Unicode("", help="MathJax 3's tex-svg.js (default: templates/course_feedback/tex-svg.js of the course)"
+                   ).tag(config=True)
+    display_data_priority = List([]).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        path = Path(self.path) if self.path else Path(self.parent.coursedir.root if self.parent is not None and
+                                                       hasattr(self.parent, "coursedir") else ".") \
+            / "templates" / "course_feedback" / "tex-svg.js"
+        script = ""
+        if path.is_file():
+            config = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true},"
+                      " svg: {fontCache: 'global'}, options: {enableMenu: false}};")
+            script = f"<script>{config}</script>\n<script>{path.read_text()}</script>"
+        else:
+            self.log.warning("no local MathJax (%s): the feedback shows the maths as TeX source", path)
+        resources["course_mathjax"] = script
+        return nb, resources
 
 
 class TimedExecute(Execute):

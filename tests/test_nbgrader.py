@@ -94,7 +94,9 @@ def test_autograde_and_export(course):
         for student, (nb, score) in submissions.items():
             write(nb, course / "submitted" / student / stem / f"{stem}.ipynb")
             expected[(stem, student)] = (score, "graded")
-        nbgrader("autograde", stem, "--force", cwd=course)
+        proc = nbgrader("autograde", stem, "--force", cwd=course)
+        # no false alarm for the hidden check cells, whose released version lacks the hidden tests by design
+        assert "Attribute 'checksum'" not in proc.stdout + proc.stderr, proc.stderr[-2000:]
     stem = chapter_file(GRADED_CHAPTERS[0]).stem
     broken = course / "submitted" / "broken" / stem / f"{stem}.ipynb"
     broken.parent.mkdir(parents=True)
@@ -120,12 +122,18 @@ def test_autograde_and_export(course):
 
 def test_feedback_hides_hidden_tests(course):
     stem = chapter_file(GRADED_CHAPTERS[0]).stem
-    nbgrader("generate_feedback", stem, "--force", cwd=course)
+    proc = nbgrader("generate_feedback", stem, "--force", cwd=course)
+    assert "display_data_priority" not in proc.stdout + proc.stderr
     pages = list((course / "feedback").rglob("*.html"))
     assert pages, "generate_feedback wrote no HTML (autograde must run first)"
+    mathjax = (course / "templates" / "course_feedback" / "tex-svg.js").is_file()
     for html in pages:
         text = html.read_text()
         assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text, html
+        # each check named after its exercise; the maths typeset by a MathJax inside the page, never a CDN's
+        assert "check of <code>" in text and ">Test cell<" not in text, html
+        assert "cdnjs.cloudflare.com" not in text, html
+        assert ("window.MathJax" in text) == mathjax, html
 
 
 HOSTILE_CHAPTER = "02"
