@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import dataclasses
 import importlib
 import math
 import os
@@ -216,10 +217,27 @@ def _is_learner_frame(filename: str) -> bool:
 
 
 def _changed(after: Any, before: Any) -> bool:
+    """Whether a call changed an argument in place: an array's values, or a list's or dict's contents (also inside
+    tuples, lists and dicts)."""
     if isinstance(before, np.ndarray):
         return not (isinstance(after, np.ndarray) and after.shape == before.shape
                     and np.array_equal(after, before, equal_nan=True))
-    return False
+    if isinstance(before, (list, tuple)):
+        return type(after) is not type(before) or len(after) != len(before) or \
+            any(_changed(a, b) for a, b in zip(after, before))
+    if isinstance(before, dict):
+        return not isinstance(after, dict) or set(after) != set(before) or \
+            any(_changed(after[k], v) for k, v in before.items())
+    if isinstance(before, (bool, int, float, str, bytes, type(None), np.generic)):
+        return not _same_scalar(after, before)
+    return False  # other objects (a model, a function) are the probe's business
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) or (a != a and b != b)  # NaN stays NaN
+    except Exception:  # an object whose == raises: compare identities
+        return a is b
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -297,8 +315,8 @@ def _num(x: float) -> str:
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code, then run this cell again."
 
 
-MUTATED_INPUT = ("your function changed the caller's array in place (x -= ..., x[...] = ...): compute into a new "
-                 "array instead (x = x - ...).")
+MUTATED_INPUT = ("your function changed the caller's input in place (x -= ..., x[...] = ..., ids.append(...)): "
+                 "compute into a new array or list instead (x = x - ..., ids = ids + [t]).")
 
 # ids of the hints that do not come from a known mistake
 NOT_IMPLEMENTED_ID, MUTATED_INPUT_ID, WARNED_ID = "not-implemented", "mutated-input", "warned"
@@ -324,7 +342,10 @@ def judge_case(exercise: Exercise, case: Case, got: Outcome, diagnose: bool = Tr
     if got.error and got.error[0] == "NotImplementedError":
         return CaseResult(case.label, False, "your function raised NotImplementedError", NOT_IMPLEMENTED,
                           NOT_IMPLEMENTED_ID)
-    if got.mutated and not got.error:
+    if got.mutated and not got.error:  # a known mistake that changes the input the same way names it better
+        mistake = _known_mistake(exercise, case, got) if diagnose else None
+        if mistake is not None and mistake_outcome(exercise, mistake, case).mutated == got.mutated:
+            return CaseResult(case.label, False, problem, mistake.hint, mistake.id)
         return CaseResult(case.label, False, problem, MUTATED_INPUT, MUTATED_INPUT_ID)
     if not diagnose:
         return CaseResult(case.label, False, problem)
@@ -362,7 +383,7 @@ def mistake_outcome(exercise: Exercise, mistake: Mistake, case: Case) -> Outcome
     return memo[key]
 
 
-def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
+def _problem(case: Case, got: Outcome, want: Outcome, mutation: bool = True) -> str | None:
     """None when `got` is right, else a short description of what differs."""
     if want.error:  # the case expects an exception
         if got.error is None:
@@ -378,7 +399,7 @@ def _problem(case: Case, got: Outcome, want: Outcome) -> str | None:
     if got.error:
         where = f"\n(at {got.where})" if got.where else ""
         return f"your function raised {got.error[0]}: {got.error[1]}{where}"
-    if got.mutated:
+    if got.mutated and mutation:
         return f"your function changed its input argument #{got.mutated[0] + 1} in place"
     if case.compare:
         return case.compare(got.value, want.value, case)
@@ -506,9 +527,11 @@ def _known_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | No
                     return mistake
                 same_type = same_type or mistake
             continue
+        if theirs.mutated != got.mutated:
+            continue
         token = _NAN_MATCHES_NAN.set(True)  # a mistake that gives NaN is recognised by its NaNs
         try:
-            same = _problem(case, got, theirs) is None
+            same = _problem(case, got, dataclasses.replace(theirs, mutated=[]), mutation=False) is None
         finally:
             _NAN_MATCHES_NAN.reset(token)
         if same:
@@ -605,11 +628,12 @@ def _deviation(got: Any, want: Any, case: Case) -> float:
         finite = ~np.isneginf(want)
         with np.errstate(invalid="ignore", over="ignore"):
             diff = np.abs(got[finite].astype(np.float64) - want[finite])
-            ratio = diff / (case.atol + case.rtol * np.abs(want[finite]))
+            ratio = np.where(diff == 0, 0.0, diff / (case.atol + case.rtol * np.abs(want[finite])))
         return float(np.max(ratio, initial=0.0)) if not np.any(np.isnan(ratio)) else math.inf
     if isinstance(want, (float, np.floating)) and not isinstance(want, bool):
         try:
-            return abs(float(got) - float(want)) / (case.atol + case.rtol * abs(float(want)))
+            diff = abs(float(got) - float(want))
+            return 0.0 if diff == 0 else diff / (case.atol + case.rtol * abs(float(want)))
         except (TypeError, ValueError):
             return math.inf
     if isinstance(want, dict) and isinstance(got, dict) and set(got) == set(want):
