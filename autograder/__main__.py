@@ -114,10 +114,14 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_course(args) -> int:
+    import shlex
+
     from .course import write_course
 
     root = write_course(Path(args.out), chapters=args.chapters)
-    print(f"nbgrader course directory: {root}  (cd {root} && nbgrader generate_assignment <assignment>)")
+    venv_bin = Path(sys.executable).parent.absolute()  # nbgrader runs helpers (alembic) it finds on PATH
+    print(f"nbgrader course directory: {root}\nnext: export PATH={shlex.quote(str(venv_bin))}:\"$PATH\"; "
+          f"cd {shlex.quote(str(root))} && nbgrader generate_assignment <assignment, e.g. 02_layer_norm>")
     return 0
 
 

@@ -5,10 +5,16 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "gpt2-from-scratch"
-# The gradebook: SQLite in the course directory by default; a PostgreSQL server works the same way, e.g.
-#   export NBGRADER_DB_URL=postgresql+psycopg2://grader@127.0.0.1:5432/gradebook
-if os.environ.get("NBGRADER_DB_URL"):
-    c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]
+# The gradebook: SQLite (gradebook.db) in the course directory by default. A PostgreSQL database is named by
+# $NBGRADER_DB_URL or, so that a shell without that variable cannot silently fall back to SQLite, by the file
+# `gradebook-url` in the course directory (one line, e.g. postgresql+psycopg2://grader:PASSWORD@127.0.0.1:5432/gradebook).
+_url_file = os.path.join(c.CourseDirectory.root, "gradebook-url")
+_url = os.environ.get("NBGRADER_DB_URL", "").strip()
+if not _url and os.path.isfile(_url_file):
+    with open(_url_file) as _f:
+        _url = _f.read().strip()
+if _url:
+    c.CourseDirectory.db_url = _url
 
 # The chapters' stubs are exactly this, so a released notebook equals the chapter.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -30,6 +36,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# `nbgrader zip_collect` reads Canvas' bulk download names: <name>_[LATE_]<user id>_<submission id>_<file>.ipynb
+# (a resubmission's "-1" dropped). Moodle: r".*/[^/]+_(?P<student_id>\d+)_assignsubmission_file_(?P<file_id>[^/]+)"
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/[^_/]+_(?:LATE_)?(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+?)(?:-\d+)?(?P<ext>\.ipynb)$")
 
 # A submission whose check cells were deleted gets them back from the source notebook. The course's OverwriteCells
 # does not cry "checksum has changed" for every hidden check cell (the release strips its hidden tests by design).

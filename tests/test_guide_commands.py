@@ -9,7 +9,8 @@ What the test stands in for, and nothing else:
   (git's `url.<here>.insteadOf`), so the clone holds what is committed;
 * the first-time installation: a post-checkout hook links the clone's `.venv` to the project's (and dates
   pyproject.toml / constraints.txt back so `make` sees it up to date) instead of installing for minutes;
-* the PostgreSQL server: the guide's `127.0.0.1:5432` becomes the port of a server started for the test.
+* the PostgreSQL server's port: the guide starts its own server as it tells the reader to, on `PGPORT=5432`, which
+  becomes a free port here (and the test stops any server the guide left running, if a command failed).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading import max_score_of
-from tests.test_postgres_gradebook import postgres  # noqa: F401 - the fixture: a PostgreSQL server on loopback
+from tests.test_postgres_gradebook import PG_BIN, _free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,25 +119,52 @@ def test_learner_guide(workspace):
     assert result["status"] == "graded" and result["score"] == 0 and result["max_score"] == max_score_of("02")
 
 
-def test_instructor_guide(workspace, postgres):  # noqa: F811
+def _stop_guide_servers(before: set) -> None:
+    """Stop any PostgreSQL server the guide started (its data under /tmp/gradebook-*) and remove its folder."""
+    for folder in set(Path("/tmp").glob("gradebook-*")) - before:
+        data = folder / "data"
+        if (data / "postmaster.pid").exists() and PG_BIN:
+            as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            subprocess.run([*as_user, str(Path(PG_BIN[-1]) / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_instructor_guide(workspace):
+    if not PG_BIN:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run installs Debian's postgresql package")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     env = environment(workspace)
     repo = fresh_clone(workspace, env)
     blocks = bash_blocks(GUIDE / "instructors.md")
-    assert sum("127.0.0.1:5432" in b for b in blocks) == 1, "the PostgreSQL block names the server once"
-    address = re.search(r"@([\d.]+:\d+)/", postgres).group(1)
-    blocks = [b.replace("127.0.0.1:5432", address) for b in blocks]
-    out = run_page(blocks, repo, env)
+    assert sum("PGPORT=5432" in b for b in blocks) == 1, "the PostgreSQL block names the server's port once"
+    blocks = [b.replace("PGPORT=5432", f"PGPORT={_free_port()}") for b in blocks]
+    before = set(Path("/tmp").glob("gradebook-*"))
+    try:
+        out = run_page(blocks, repo, env)
+    finally:
+        _stop_guide_servers(before)
 
     course, full = repo / "course", float(max_score_of("02"))
     assert (course / "release" / "02_layer_norm" / "02_layer_norm.ipynb").is_file()
     feedback = (course / "feedback" / "ada" / "02_layer_norm" / "02_layer_norm.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback and "hidden=True" not in feedback
+    assert "check of <code>layer_norm</code>" in feedback and "cdnjs" not in feedback
+    assert {p.name for p in (course / "submitted").iterdir()} >= {"ada", "ben", "1012", "1013"}  # zip_collect
     # grades.csv was written last by the export against PostgreSQL: the same grades, with their status
     rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
     assert float(rows["ada"]["score"]) == full and float(rows["ben"]["score"]) == 0, rows
     assert rows["ada"]["status"] == rows["ben"]["status"] == "graded", rows
+    assert rows["ada"]["first_name"] == "Ada", rows  # the roster, imported into PostgreSQL
     ours = {r["learner"]: r for r in csv.DictReader(open(repo / "results" / "grades.csv"))}
     assert float(ours["ada"]["score"]) == full and float(ours["ben"]["score"]) == 0, ours
     assert ours["ada"]["status"] == ours["ben"]["status"] == "graded", ours
+    assert ours["eve"]["status"] == "missing" and ours["1012"]["roster"] == "unknown", ours
     assert json.loads((repo / "results" / "ada" / "02" / "results.json").read_text())["status"] == "graded"
+    assert (repo / "results" / "ben" / "02" / "feedback.md").is_file()
+    assert {"report.html", "report.md", "canvas-grades.csv", "moodle-grades.csv"} <= {
+        p.name for p in (repo / "results").iterdir()}
+    zips = {p.name for p in (repo / "_build" / "gradescope").glob("*.zip")}
+    assert "02_layer_norm.zip" in zips
     assert out.count("=== block") == len(blocks)
