@@ -127,12 +127,23 @@ GRADER_FILES = ("engine.py", "probes.py", "channel.py", "child.py", "sandbox.py"
 
 
 @cache
-def grader_version() -> str:
-    """A hash of the code that decides a grade: the grading engine, the sandbox, the checks (autograder/exercises)
-    and the reference (solutions/). A result is reused only when it was graded by the same version."""
+def grader_version(chapter: str | None = None) -> str:
+    """A hash of the code that decides a chapter's grades: the grading engine and sandbox, the chapter's checks
+    (autograder/exercises/chNN_*.py) and the reference up to that chapter (solutions/). A result is reused only when
+    it was graded by the same version — so fixing a check regrades its chapter, and only its chapter."""
     root = Path(__file__).resolve().parent
-    files = [root / name for name in GRADER_FILES] + sorted((root / "exercises").glob("*.py")) \
-        + sorted((root.parent / "solutions").glob("*.py"))
+    exercises = sorted((root / "exercises").glob("*.py"))
+    solutions = sorted((root.parent / "solutions").glob("*.py"))
+    if chapter and chapter.isdigit():
+        def wanted(path: Path, upto: bool) -> bool:
+            head = path.name[:4]
+            if not (head.startswith("ch") and head[2:4].isdigit()):
+                return True  # __init__.py, params.py, helpers: shared by every chapter
+            return int(head[2:4]) <= int(chapter) if upto else head[2:4] == chapter
+
+        exercises = [p for p in exercises if wanted(p, upto=False)]
+        solutions = [p for p in solutions if wanted(p, upto=True)]
+    files = [root / name for name in GRADER_FILES] + exercises + solutions
     digest = hashlib.sha256()
     for path in files:
         if path.is_file():
@@ -152,13 +163,12 @@ def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bo
     if not regrade and target.is_file() and record:
         old = _read_json(target)
         if old and old.get("status") in FINAL and record.get("sha256") == old.get("sha256") == digest \
-                and record.get("seed") == seed and record.get("grader") == grader_version():
-            old = {**old, "seed": seed}
-            _apply_late(old, late, days, sub, policy)
-            if old.get("roster") != _roster_mark(sub):
-                old["roster"] = _roster_mark(sub)
-            _write_result(out, sub.learner, old.get("chapter") or sub.chapter or "unknown", old)
-            return old, False
+                and record.get("seed") == seed and record.get("grader") == grader_version(old.get("chapter")):
+            new = {**old, "seed": seed, "roster": _roster_mark(sub)}
+            _apply_late(new, late, days, sub, policy)
+            if any(new.get(k) != old.get(k) for k in new if k != "seed"):  # a new due date, penalty or roster
+                _write_result(out, sub.learner, old.get("chapter") or sub.chapter or "unknown", new)
+            return new, False
     if sub.path is None:
         result = {"status": "missing", "chapter": sub.chapter, "score": 0, "max_score": max_score_of(sub.chapter),
                   "seed": seed, "execution_time": 0.0, "tests": [],
@@ -197,7 +207,7 @@ def _write_result(out: Path, learner: str, chapter: str, result: dict) -> None:
 
     _write_json_atomic(_record_path(out, learner, chapter),
                        {"seed": result.get("seed"), "sha256": result.get("sha256"), "status": result.get("status"),
-                        "grader": grader_version()})
+                        "grader": grader_version(result.get("chapter"))})
     public = {k: v for k, v in result.items() if k != "seed"}
     _write_json_atomic(out / learner / chapter / "results.json", public)
     write_feedback(public, out / learner / chapter / "feedback.md")
