@@ -1,10 +1,15 @@
 """Grading throughput: `nbgrader autograde` vs `python -m autograder grade`, side by side on the same submissions.
 
     .venv/bin/python benchmarks/grading.py [--n 50] [--chapter 02] [--workers 2]
+    .venv/bin/python benchmarks/grading.py --class-only --n 200 --chapter 05 [--looping 4]
 
 Builds a course for one chapter, simulates N submissions (a mix of correct, wrong = each known mutant, stub and
 broken JSON), grades them with both tools using the same hidden-case seed, checks that every submission graded by
 both gets the same score, and prints a markdown table of the wall-clock times and the throughput ratio.
+
+--class-only skips nbgrader: it grades the class with `python -m autograder grade` (with --looping K, K more
+notebooks whose last exercise loops forever, to show what the per-exercise budget costs), then times
+`python -m autograder report` on the results.
 
 Both run learner code in the same bubblewrap sandbox (the shipped nbgrader_config.py replaces nbgrader's Execute
 with autograder.nbgrader_ext.SandboxGrade); the difference is nbgrader's own per-notebook work (one notebook at a
@@ -71,7 +76,12 @@ def main() -> int:
     parser.add_argument("--chapter", default="02")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--class-only", action="store_true", help="only our grader, then the class report")
+    parser.add_argument("--looping", type=int, default=0, help="extra notebooks whose last exercise loops")
+    parser.add_argument("--exercise-timeout", type=float, default=None)
     args = parser.parse_args()
+    if args.class_only:
+        return class_only(args)
 
     stem = chapter_file(args.chapter).stem
     work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
@@ -105,6 +115,49 @@ def main() -> int:
     for s in differ:
         print(f"  DIFFERENT {s} ({plan[s]}): ours {ours[s]['score']} nbgrader {theirs[s]['score']}")
     return 1 if differ else 0
+
+
+def class_only(args) -> int:
+    from autograder import exercises_of
+    from autograder.notebooks import cell_role
+
+    stem = chapter_file(args.chapter).stem
+    work = Path(tempfile.mkdtemp(prefix="class-bench-"))
+    submitted = work / "submitted"
+    plan = simulate(args.chapter, args.n, submitted, stem)
+    last = exercises_of(args.chapter)[-1].name
+    for i in range(args.looping):
+        nb = solved(args.chapter)
+        for cell in nb.cells:
+            if cell_role(cell) == "answer" and f"def {last}(" in cell.source:
+                cell.source += f"\n\n\ndef {last}(*args, **kwargs):\n    while True:\n        pass\n"
+        write(nb, submitted / f"loop{i:02d}" / stem / f"{stem}.ipynb")
+        plan[f"loop{i:02d}"] = "looping"
+    out = work / "results"
+    cmd = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--chapter", args.chapter,
+           "--seed", str(args.seed), "--workers", str(args.workers)]
+    if args.exercise_timeout:
+        cmd += ["--exercise-timeout", str(args.exercise_timeout)]
+    t_grade = run(cmd, ROOT, dict(os.environ))
+    t_report = run([sys.executable, "-m", "autograder", "report", str(out)], ROOT, dict(os.environ))
+    start = time.perf_counter()
+    from autograder.class_report import write_report
+
+    write_report(out)
+    t_inproc = time.perf_counter() - start
+    results = {s: json.loads((out / s / args.chapter / "results.json").read_text()) for s in plan}
+    loops = [r for s, r in results.items() if plan[s] == "looping"]
+    print(f"\n{len(plan)} notebooks of chapter {args.chapter} ({work}), {args.workers} workers, "
+          f"{os.cpu_count()} cores\n")
+    print("| step | wall clock (s) |\n|---|---:|")
+    print(f"| python -m autograder grade | {t_grade:.1f} |")
+    print(f"| python -m autograder report (process) | {t_report:.2f} |")
+    print(f"| write_report (in process) | {t_inproc:.3f} |")
+    if loops:
+        print(f"\nlooping notebooks: scores {sorted({r['score'] for r in loops})} of {loops[0]['max_score']}, "
+              f"statuses {sorted({r['status'] for r in loops})}, execution_time "
+              f"{min(r['execution_time'] for r in loops):.1f}-{max(r['execution_time'] for r in loops):.1f} s")
+    return 0
 
 
 if __name__ == "__main__":
