@@ -13,6 +13,7 @@ CHAPTERS = [
     ("06", "transformer\nblock"),
     ("07", "the real\nGPT-2"),
     ("08", "decoding"),
+    ("09", "training"),
 ]
 
 

@@ -502,3 +502,85 @@ def probe_cached(gpt2_cached, ids, params, n_head, chunks):
         cache, start = new_cache, start + size
     shapes = [tuple(tuple(np.shape(a)) for a in layer) for layer in cache]
     return {"cache shapes": shapes, "logits": np.concatenate(steps), "cache passed in left unchanged": unchanged}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 09: get_batch, lr_at, train_step
+# ----------------------------------------------------------------------------------------------------------------
+def probe_get_batch(get_batch, tokens, batch_size: int, n_ctx: int, seed: int) -> dict:
+    """get_batch(tokens, batch_size, n_ctx, np.random.default_rng(seed)) -> {"x": ..., "y": ...} (whatever came
+    back, as plain data: arrays stay arrays, a tensor becomes an array of its dtype)."""
+    out = get_batch(tokens, batch_size, n_ctx, np.random.default_rng(seed))
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"returned": f"{type(out).__name__} {repr(out)[:60]}"}
+    return {"x": _numpy(out[0]) if _is_tensor(out[0]) else out[0],
+            "y": _numpy(out[1]) if _is_tensor(out[1]) else out[1]}
+
+
+def _is_tensor(value) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
+def probe_schedule(lr_at, steps, max_lr: float, min_lr: float, warmup_steps: int, max_steps: int) -> np.ndarray:
+    """lr_at at every step of `steps` -> [len(steps)] float64."""
+    return np.array([float(lr_at(int(s), max_lr, min_lr, warmup_steps, max_steps)) for s in steps])
+
+
+def tiny_lm(n_vocab: int, n_ctx: int, n_embd: int, n_head: int, drop: float):
+    """A one-block GPT-2-shaped language model (tied embeddings, pre-norm causal attention and a GELU MLP, dropout on
+    the embeddings and sub-layer outputs): ids [batch, n_seq] -> logits [batch, n_seq, n_vocab]. Built here, not
+    from the course's reference, so that the grading sandbox needs no chapter 07."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class TinyLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(n_vocab, n_embd), nn.Embedding(n_ctx, n_embd)
+            self.ln_1, self.ln_2, self.ln_f = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
+            self.c_attn, self.c_proj = nn.Linear(n_embd, 3 * n_embd), nn.Linear(n_embd, n_embd)
+            self.c_fc, self.mlp_proj = nn.Linear(n_embd, 4 * n_embd), nn.Linear(4 * n_embd, n_embd)
+            self.drop = nn.Dropout(drop)
+
+        def forward(self, ids):
+            batch, n_seq = ids.shape
+            x = self.drop(self.wte(ids) + self.wpe(torch.arange(n_seq)))
+            q, k, v = self.c_attn(self.ln_1(x)).split(n_embd, dim=-1)
+            q, k, v = (t.view(batch, n_seq, n_head, -1).transpose(1, 2) for t in (q, k, v))
+            scores = q @ k.transpose(-1, -2) / (n_embd // n_head) ** 0.5
+            scores = scores.masked_fill(torch.ones(n_seq, n_seq, dtype=torch.bool).triu(1), float("-inf"))
+            att = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(batch, n_seq, n_embd)
+            x = x + self.drop(self.c_proj(att))
+            x = x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
+            return self.ln_f(x) @ self.wte.weight.T
+
+    return TinyLM()
+
+
+@_one_thread
+def probe_train_step(train_step, config: dict, weights: dict, batches: list, optimizer: str, lr: float,
+                     clip: float) -> dict:
+    """A tiny model holding `weights` and a fresh optimizer ("sgd": SGD with momentum 0.9; "adamw": AdamW); for each
+    (x, y) of `batches`: model.eval() (as an evaluation leaves it), torch seed 100 + i (the dropout masks), then
+    train_step(model, opt, x, y, clip) with x, y int64 tensors.
+
+    -> {"loss is a Python float": [bool], "losses": [float], "parameters after": {name: array}}
+    """
+    import torch
+
+    model = tiny_lm(**config)
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
+    is_float, losses = [], []
+    for i, (x, y) in enumerate(batches):
+        model.eval()
+        torch.manual_seed(100 + i)
+        loss = train_step(model, opt, torch.from_numpy(np.array(x)), torch.from_numpy(np.array(y)), clip)
+        is_float.append(isinstance(loss, float))
+        losses.append(float(loss))
+    return {"loss is a Python float": is_float, "losses": np.array(losses),
+            "parameters after": {name: p.detach().numpy().copy() for name, p in model.named_parameters()}}

@@ -17,6 +17,8 @@ _MODULES = {
     "ch07_gpt2": ["GPT2", "load_gpt2_params", "save_gpt2_params"],
     "ch08_decoding": ["apply_temperature", "generate", "generate_cached", "gpt2_cached", "greedy", "sample_next",
                       "top_k_filter", "top_p_filter"],
+    "ch09_training": ["course_model_dir", "cross_entropy", "get_batch", "gpt2_generate", "lr_at", "read_log",
+                      "read_works", "split_works", "tokenize_works", "train_step"],
     "params": ["GPT2_SMALL", "init_params"],
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}

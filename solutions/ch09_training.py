@@ -552,3 +552,28 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chapter 09's last exercise: deep-ml's end-to-end gpt2_generate, text in, text out, on the course model
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def course_model_dir() -> Path:
+    """The directory of the course model (config.json + model.safetensors): data/course_model next to the course's
+    code (in the grading sandbox, the runtime's read-only copy).  # -> Path"""
+    return COURSE_MODEL_DIR
+
+
+def gpt2_generate(prompt: str, n_tokens_to_generate: int = 40) -> str:
+    """deep-ml's (and picoGPT's) end-to-end function on the course model: the text of the greedy continuation of
+    `prompt` — only the new text, without the prompt.  # str -> str
+
+    load_gpt2_params(course_model_dir()) (chapter 07), encode (chapter 01), chapter 08's generate with rng=None
+    (greedy; it stops early after <|endoftext|>), decode (chapter 01).
+    """
+    from .ch08_decoding import generate
+
+    hparams, params = load_gpt2_params(course_model_dir())
+    new = generate(encode(prompt), params, hparams["n_head"], n_tokens_to_generate)
+    return decode(new)
