@@ -369,6 +369,12 @@ def runtime_dir(chapter: str | None, copied: frozenset = frozenset()) -> str:
         (root / "data").mkdir()
         for data in (ROOT / "data").glob("*.tiktoken"):
             shutil.copyfile(data, root / "data" / data.name)
+        # Chapter 09 (gpt2_generate) runs the shipped course model: its two files, read-only like the rest.
+        if (ROOT / "data" / "course_model").is_dir():
+            (root / "data" / "course_model").mkdir()
+            for name in ("config.json", "model.safetensors"):
+                if (ROOT / "data" / "course_model" / name).is_file():
+                    shutil.copyfile(ROOT / "data" / "course_model" / name, root / "data" / "course_model" / name)
         for path in [root, *root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         _RUNTIMES[key] = str(root)
