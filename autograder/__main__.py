@@ -106,10 +106,11 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
+    from .locking import lock_file
     from .notebooks import write_learner_notebooks
 
     for path in write_learner_notebooks(Path(args.out)):
-        print(path)
+        print(lock_file(path))  # nbgrader's locks, as in the release
     return 0
 
 

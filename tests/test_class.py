@@ -234,3 +234,16 @@ def test_help_shows_the_defaults():
     for default in ("(default: 600.0)", "(default: 120.0)", "(default: 60.0)", "(default: 4096)",
                     "(default: 0.0)", "number of cores"):
         assert default in text, default
+
+
+def test_make_notebooks_carries_nbgraders_locks(tmp_path):
+    """The learner notebook of `make notebooks` has the release's locks: check cells and read-only cells neither
+    editable nor deletable, answer cells not deletable (nbgrader's LockCells)."""
+    subprocess.run([sys.executable, "-m", "autograder", "notebooks", "--out", str(tmp_path)], check=True,
+                   capture_output=True, timeout=300)
+    nb = json.loads((tmp_path / NB).read_text())
+    checks = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
+    assert checks and answers
+    assert all(c["metadata"].get("editable") is False and c["metadata"].get("deletable") is False for c in checks)
+    assert all(c["metadata"].get("deletable") is False for c in answers)

@@ -29,6 +29,7 @@ from autograder.grading import max_score_of
 from autograder.notebooks import cell_role, learner_notebook
 from tests.notebook_fixtures import GRADED_CHAPTERS, chapter_file, solved, write
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = GRADED_CHAPTERS[1] if len(GRADED_CHAPTERS) > 1 else GRADED_CHAPTERS[0]
 AS_ROOT = os.geteuid() == 0

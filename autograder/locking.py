@@ -1,0 +1,23 @@
+"""nbgrader's cell locks on a learner notebook, so that the notebook from `make notebooks` (and, once
+autograder/book.py calls `lock_cells` too, the site's download) carries the same `deletable`/`editable` metadata as
+nbgrader's release: check cells and read-only cells can be neither edited nor deleted, answer cells not deleted.
+nbgrader's own LockCells preprocessor does it, with its defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+
+def lock_cells(nb):
+    from nbgrader.preprocessors import LockCells
+
+    nb, _ = LockCells().preprocess(nb, {})
+    return nb
+
+
+def lock_file(path: Path) -> Path:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.write(lock_cells(nb), path)
+    return path
