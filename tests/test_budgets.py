@@ -103,3 +103,24 @@ def test_nbgraders_path_has_the_same_budgets(budget_env, monkeypatch):
             assert "error" in kinds and "time budget" in text, (meta["grade_id"], text)
         else:
             assert kinds == {"stream"}, (meta["grade_id"], text)
+
+
+FORGE = """
+import json, os, stat
+for fd in range(3, 256):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode) and os.fstat(fd).st_mode & 0o200:
+            os.write(fd, (json.dumps({{"v": 1, "t": {kind!r}}}) + "\\n").encode())
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize("kind", ["end", "cells", "outcome"])
+def test_forged_progress_messages_are_a_protocol_breach(tmp_path, kind):
+    """The learner can write to the channel, but a message out of order is an explicit invalid-output, never a grade
+    (and never a budget charged to another exercise)."""
+    nb = solved(CHAPTER)
+    nb.cells.insert(first_answer(nb), nbformat.v4.new_code_cell(FORGE.format(kind=kind)))
+    result = grade_notebook(write(nb, tmp_path / "nb.ipynb"), seed=3, chapter=CHAPTER, limits=FAST)
+    assert result["status"] == "invalid-output" and result["score"] == 0, result["output"]
