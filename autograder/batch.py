@@ -1,20 +1,23 @@
 """Grading a class: `python -m autograder grade SUBMISSIONS --out DIR`.
 
-SUBMISSIONS may be
-* nbgrader's layout, `submitted/<learner>/<assignment>/<notebook>.ipynb` (or the course root holding `submitted/`);
-* one folder per learner, holding that learner's chapter notebooks;
-* one notebook per learner, `<learner>.ipynb`.
+SUBMISSIONS (autograder.intake): nbgrader's `submitted/<learner>/<assignment>/` (with `timestamp.txt`), one folder or
+one `<learner>.ipynb` per learner, or a Canvas / Moodle bulk download; `--learner ID` grades one learner's folder or
+file alone. `--roster` adds a `missing` row for every listed learner without a notebook and marks the others
+`roster = unknown`; `--due` / `--late-penalty` fill the `late`, `days_late`, `penalty` and `final_score` columns
+(autograder.intake.lateness / penalty).
 
 For every learner and chapter it writes DIR/<learner>/<chapter>/results.json (Gradescope's format plus `status`;
-no seed: learners may see it), atomically; then DIR/grades.csv (learner, chapter, score, max_score, status, seed,
-message — for the instructor only, every field neutralised for spreadsheets). The seed of the hidden cases is an
-instructor-side record: DIR/.autograder/run.json (the run's seed, and whether it finished) and
-DIR/.autograder/records/<learner>/<chapter>.json (seed and sha256 of what was graded).
+no seed: learners may see it) and feedback.md beside it (autograder.feedback), atomically; then DIR/grades.csv (for
+the instructor only, every field neutralised for spreadsheets). The seed of the hidden cases is an instructor-side
+record: DIR/.autograder/run.json (the run's seed, and whether it finished) and
+DIR/.autograder/records/<learner>/<chapter>.json (seed, sha256 of what was graded, the grader's version).
 
-A run that was interrupted resumes with its own seed, keeping the results of the same submission files (same
-sha256). A new run after a finished one draws a fresh seed (unless --seed is given), so re-grading after learners
-saw their feedback never reuses a seed they could know. Every submission gets a status: graded, timeout, memory,
-crashed, invalid-output, invalid-notebook or missing — never a silent 0.
+A result is reused only when the submitted file (sha256), the seed and the grader's version (a hash of the chapter's
+checks, the engine and the reference: `grader_version`) are unchanged: an interrupted run resumes with its own seed;
+a fixed check regrades its chapter without --regrade; a new run after a finished one draws a fresh seed (unless
+--seed is given), so re-grading after learners saw their feedback never reuses a seed they could know. Every
+submission gets a status: graded, timeout, memory, crashed, invalid-output, invalid-notebook or missing — never a
+silent 0. `python -m autograder report DIR` then writes the class report (autograder.class_report).
 """
 
 from __future__ import annotations
