@@ -561,7 +561,7 @@ def tiny_lm(n_vocab: int, n_ctx: int, n_embd: int, n_head: int, drop: float):
 @_one_thread
 def probe_train_step(train_step, config: dict, weights: dict, batches: list, optimizer: str, lr: float,
                      clip: float) -> dict:
-    """A tiny model holding `weights` and a fresh optimizer ("sgd": SGD with momentum 0.9; "adamw": AdamW); for each
+    """A tiny model holding `weights` and a fresh optimizer ("sgd": SGD with momentum 0.9; "adamw": AdamW, eps 1e-3); for each
     (x, y) of `batches`: model.eval() (as an evaluation leaves it), torch seed 100 + i (the dropout masks), then
     train_step(model, opt, x, y, clip) with x, y int64 tensors.
 
@@ -574,7 +574,10 @@ def probe_train_step(train_step, config: dict, weights: dict, batches: list, opt
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     else:
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
+        # eps 1e-3, not 1e-8: the key bias has a gradient of exactly 0 in theory (softmax ignores it) and ~1e-9 of
+        # rounding noise in practice, which a tiny eps would blow up into steps of +-lr that differ between correct
+        # implementations
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1, eps=1e-3)
     is_float, losses = [], []
     for i, (x, y) in enumerate(batches):
         model.eval()

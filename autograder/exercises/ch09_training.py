@@ -10,6 +10,7 @@ shipped course model (data/course_model), greedily, text for text.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -134,9 +135,9 @@ GET_BATCH = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # cross_entropy
 # --------------------------------------------------------------------------------------------------------------
-# Tolerance (measured; see MEASURED in tests/alternatives/ch09_training.py): correct implementations in float64 agree
-# to ~1e-15 relative, torch float32 on float32 logits to ~1e-7; every known mistake is off by a factor (log2, a sum,
-# a missing minus) or by whole nats, or gives inf/NaN.
+# Tolerance (measured; see MEASURED in tests/alternatives/ch09_training.py): correct implementations land at most
+# 0.004 of it from the reference (torch in float32 on the float32 case; float64 ones agree to ~1e-15), while every
+# known mistake is off by a factor (log2, a sum, a missing minus), by whole nats, or gives inf / NaN.
 LOSS_TOL = {"atol": 1e-6, "rtol": 1e-5}
 
 
@@ -181,12 +182,12 @@ def cross_entropy_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     uniform = np.full((n_seq, n_vocab), float(rng.uniform(-3, 3)))
     return [
         Case(f"logits [{n_seq}, {n_vocab}] and targets [{n_seq}]", (logits, targets), oracle=_torch_cross_entropy,
-             compare=_compare_loss, **LOSS_TOL),
+             **LOSS_TOL),
         Case(f"a batch: logits [{batch}, {n_seq}, {n_vocab}], targets [{batch}, {n_seq}]: the mean over every "
              "position", (logits_of(batch, n_seq, n_vocab), targets_of(batch, n_seq)), oracle=_torch_cross_entropy,
-             compare=_compare_loss, **LOSS_TOL),
+             **LOSS_TOL),
         Case(f"all logits equal: a uniform guess costs ln(n_vocab) = ln {n_vocab} = {math.log(n_vocab):.4f}",
-             (uniform, targets), compare=_compare_loss, **LOSS_TOL,
+             (uniform, targets), **LOSS_TOL,
              hint="with all logits equal every token has probability 1/n_vocab: the loss is ln(n_vocab)."),
         Case("the same logits + 1e4 (every row shifted): softmax ignores a shift, so the loss must not change",
              (logits + 1e4, targets), compare=_compare_loss, **LOSS_TOL,
@@ -201,8 +202,8 @@ def cross_entropy_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              hint="exp(1e4) overflows to inf: compute log p = x - max - log(sum(exp(x - max))) (log-sum-exp), "
                   "without ever forming exp(x) of the raw logits."),
         Case("float32 logits", (logits_of(n_seq, n_vocab, dtype=np.float32), targets), oracle=_torch_cross_entropy,
-             compare=_compare_loss, **LOSS_TOL),
-        Case("a single position [1, n_vocab]", (logits[:1], targets[:1]), compare=_compare_loss, **LOSS_TOL),
+             **LOSS_TOL),
+        Case("a single position [1, n_vocab]", (logits[:1], targets[:1]), **LOSS_TOL),
     ]
 
 
@@ -417,10 +418,10 @@ LR_AT = register(Exercise(
 # --------------------------------------------------------------------------------------------------------------
 # train_step
 # --------------------------------------------------------------------------------------------------------------
-# Tolerance (measured; see MEASURED in tests/alternatives/ch09_training.py): correct train steps that compute the same
-# loss another way (a hand-written log-softmax, reshape vs view, reduction="sum" / n) move the parameters after two
-# steps by ~1e-7; every known mistake moves them by 1e-3 or more.
-TRAIN_TOL = {"atol": 1e-5, "rtol": 1e-4}
+# Tolerance (measured; see MEASURED in tests/alternatives/ch09_training.py): correct train steps that compute the loss
+# or the clipping another way (a hand-written log-softmax, their own norm) land at most 0.008 of it from the
+# reference after two steps, while every known mistake lands at least 700x the tolerance away on some case.
+TRAIN_TOL = {"atol": 1e-4, "rtol": 1e-3}
 
 
 def _tiny_weights(rng, config):
@@ -451,13 +452,13 @@ def train_step_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     batches = _train_batches(rng, config, batch, n_seq, 2)
     return [
         Case("two steps with SGD (momentum 0.9), clip=1e9 (no clipping): the losses and the parameters after",
-             (config, weights, batches, "sgd", 0.5, 1e9), probe=probe_train_step, **TRAIN_TOL),
+             (config, weights, batches, "sgd", 0.2, 1e9), probe=probe_train_step, **TRAIN_TOL),
         Case("two steps with SGD, clip=0.05: the gradients are rescaled to norm 0.05 before each step",
              (config, weights, batches, "sgd", 0.5, 0.05), probe=probe_train_step, **TRAIN_TOL),
         Case("two steps with AdamW (weight decay 0.1), clip=1.0", (config, weights, batches, "adamw", 0.01, 1.0),
              probe=probe_train_step, **TRAIN_TOL),
         Case("a model with dropout (p=0.2), handed over in eval mode: train_step must switch it to training",
-             (dropout, weights_d, batches, "sgd", 0.5, 1e9), probe=probe_train_step, **TRAIN_TOL,
+             (dropout, weights_d, batches, "sgd", 0.2, 1e9), probe=probe_train_step, **TRAIN_TOL,
              hint="call model.train() first: after an evaluation the model is in eval mode, where dropout is off."),
     ]
 
@@ -596,33 +597,37 @@ def gpt2_generate_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             for prompt, n in zip(picks, lengths)]
 
 
-def _gen_ids(prompt, n):
+@functools.lru_cache(maxsize=64)
+def _gen_ids(prompt, n, model_dir):
+    """The greedy ids (a tuple) the reference generates: the known mistakes below are built on them, computed once."""
     from solutions import encode, generate, load_gpt2_params
 
-    hparams, params = load_gpt2_params(solutions.course_model_dir())
-    return generate(encode(prompt), params, hparams["n_head"], n)
+    hparams, params = load_gpt2_params(model_dir)
+    return tuple(generate(encode(prompt), params, hparams["n_head"], n))
+
+
+def _ids(prompt, n):
+    return list(_gen_ids(prompt, n, str(solutions.course_model_dir())))
 
 
 def _gg_with_prompt(prompt, n_tokens_to_generate=40):
-    return prompt + solutions.gpt2_generate(prompt, n_tokens_to_generate)
+    return prompt + solutions.decode(_ids(prompt, n_tokens_to_generate))
 
 
 def _gg_ids(prompt, n_tokens_to_generate=40):
-    return _gen_ids(prompt, n_tokens_to_generate)
+    return _ids(prompt, n_tokens_to_generate)
 
 
 def _gg_one_less(prompt, n_tokens_to_generate=40):
-    return solutions.gpt2_generate(prompt, n_tokens_to_generate - 1)
+    return solutions.decode(_ids(prompt, n_tokens_to_generate)[:-1])
 
 
 def _gg_one_more(prompt, n_tokens_to_generate=40):
-    return solutions.gpt2_generate(prompt, n_tokens_to_generate + 1)
+    return solutions.decode(_ids(prompt, n_tokens_to_generate + 1))
 
 
 def _gg_joined(prompt, n_tokens_to_generate=40):
-    from solutions import decode
-
-    return " ".join(decode([t]) for t in _gen_ids(prompt, n_tokens_to_generate))
+    return " ".join(solutions.decode([t]) for t in _ids(prompt, n_tokens_to_generate))
 
 
 GPT2_GENERATE_MISTAKES = [
