@@ -559,9 +559,10 @@ def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str |
                 del remaining[name]
         if stop == "done" or (stop == "budget" and reader.due()[0] == "finishing"):
             break
-        if stop != "budget":
-            raise SandboxError(*_failure(stop, limits))
         unit, where = reader.due()
+        died = stop.startswith("exit code") and unit == "exercise"  # the learner's function ended the process
+        if stop != "budget" and not died:
+            raise SandboxError(*_failure(stop, limits))
         if unit == "cells":
             if where is None or len(skipped) >= MAX_SKIPPED_CELLS:
                 raise SandboxError("timeout", f"the notebook's top-level code did not finish within "
@@ -569,11 +570,14 @@ def run_in_child(cells: list[str], calls: dict[str, list[tuple]], chapter: str |
             skipped.append(where)
             continue
         entry = reader.exercises.get(where) or {"found": True, "called": [], "outcomes": []}
-        error = {"value": None, "error": budget_error(where, limits.exercise_timeout), "where": "", "mutated": [],
-                 "warnings": []}
+        message = budget_error(where, limits.exercise_timeout) if not died else (
+            "ProcessExit", f"{where} ended the grading process ({stop}) instead of returning or raising; its "
+                           "remaining cases were not run")
+        error = {"value": None, "error": message, "where": "", "mutated": [], "warnings": []}
         entry["outcomes"] += [error] * (len(remaining[where]) - len(entry["outcomes"]))
         exercises[where] = entry
-        over_budget.append(where)
+        if not died:
+            over_budget.append(where)
         del remaining[where]
         if not remaining:
             break

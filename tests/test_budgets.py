@@ -124,3 +124,18 @@ def test_forged_progress_messages_are_a_protocol_breach(tmp_path, kind):
     nb.cells.insert(first_answer(nb), nbformat.v4.new_code_cell(FORGE.format(kind=kind)))
     result = grade_notebook(write(nb, tmp_path / "nb.ipynb"), seed=3, chapter=CHAPTER, limits=FAST)
     assert result["status"] == "invalid-output" and result["score"] == 0, result["output"]
+
+
+def test_a_function_that_ends_the_process_costs_only_its_exercise(tmp_path):
+    name = exercises_of(CHAPTER)[-1].name
+    nb = solved(CHAPTER)
+    for cell in nb.cells:
+        if cell_role(cell) == "answer" and f"def {name}(" in cell.source:
+            cell.source += f"\n\n\ndef {name}(*args, **kwargs):\n    import os\n    os._exit(3)\n"
+    result = grade_notebook(write(nb, tmp_path / "nb.ipynb"), seed=3, chapter=CHAPTER, limits=FAST)
+    assert result["status"] == "graded", result["output"]
+    for t in result["tests"]:
+        if t["name"].replace(" (hidden)", "") == name:
+            assert t["score"] == 0 and "ended the grading process (exit code 3)" in t["output"], t
+        else:
+            assert t["score"] == t["max_score"], t
