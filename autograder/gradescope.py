@@ -13,7 +13,8 @@ A zip holds, at its root (Gradescope unpacks it into /autograder/source):
   `python -m autograder grade`) and writes /autograder/results/results.json in Gradescope's schema, plus
   feedback.md beside it. It always writes results.json and exits 0 — a corrupt upload or a grader failure gets a
   named status and message, with the chapter's full max_score;
-* the course runtime: autograder/, solutions/, chapters/, data/*.tiktoken, constraints.txt, gradescope.json.
+* the course runtime: autograder/, solutions/, chapters/, data/*.tiktoken, the course model (data/course_model/,
+  when the repository has it: chapters 07–09 run it), constraints.txt, gradescope.json.
 
 Every path hangs off `$AUTOGRADER_ROOT` (default `/autograder`), so the tests run the unpacked zip in a temporary
 root exactly as Gradescope lays it out. Visible cases are `visible` on Gradescope; hidden cases' tests are
@@ -100,7 +101,8 @@ def _source_files() -> list[tuple[Path, str]]:
     """(file, path in the zip) of the course runtime a bundle needs."""
     files = []
     for pattern in ("autograder/*.py", "autograder/exercises/*.py", "autograder/fixtures/*", "solutions/*.py",
-                    "chapters/[0-9][0-9]_*.md", "data/*.tiktoken", "constraints.txt"):
+                    "chapters/[0-9][0-9]_*.md", "data/*.tiktoken", "data/course_model/config.json",
+                    "data/course_model/model.safetensors", "constraints.txt"):
         files += [(p, p.relative_to(ROOT).as_posix()) for p in sorted(ROOT.glob(pattern)) if p.is_file()]
     return files
 
