@@ -31,12 +31,13 @@ def write_notebooks(app, exception) -> None:
     """build-finished: the learner notebooks into the site."""
     if exception is not None or app.builder.format != "html":
         return
+    from .locking import lock_cells
     from .notebooks import chapter_paths, learner_notebook, write_notebook
 
     docs = set(app.env.found_docs)
     for path in chapter_paths():
         if f"chapters/{path.stem}" in docs:
-            write_notebook(learner_notebook(path), Path(app.outdir) / NOTEBOOKS / f"{path.stem}.ipynb")
+            write_notebook(lock_cells(learner_notebook(path)), Path(app.outdir) / NOTEBOOKS / f"{path.stem}.ipynb")
 
 
 def _download_bar(url: str, filename: str) -> str:

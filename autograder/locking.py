@@ -1,7 +1,7 @@
-"""nbgrader's cell locks on a learner notebook, so that the notebook from `make notebooks` (and, once
-autograder/book.py calls `lock_cells` too, the site's download) carries the same `deletable`/`editable` metadata as
-nbgrader's release: check cells and read-only cells can be neither edited nor deleted, answer cells not deleted.
-nbgrader's own LockCells preprocessor does it, with its defaults."""
+"""nbgrader's cell locks on a learner notebook, so that the notebook from `make notebooks` and the site's download
+(autograder/book.py) carry the same `deletable`/`editable` metadata as nbgrader's release: check cells and read-only
+cells can be neither edited nor deleted, answer cells not deleted. nbgrader's own LockCells preprocessor does it,
+with its defaults."""
 
 from __future__ import annotations
 

@@ -37,3 +37,19 @@ def test_no_script_or_style_from_the_network(site):
         external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', text)
         assert not external, f"{page.relative_to(site)} loads {external[:3]}"
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_downloaded_notebooks_carry_nbgrader_locks(site):
+    """The site's notebook is the release: check cells can be neither edited nor deleted, answer cells not deleted."""
+    import nbformat
+
+    from autograder.notebooks import cell_role
+
+    for path in chapter_paths():
+        nb = nbformat.read(site / "notebooks" / f"{path.stem}.ipynb", as_version=4)
+        roles = [(cell_role(c), c.metadata) for c in nb.cells]
+        checks = [m for role, m in roles if role in ("check", "hidden-check")]
+        answers = [m for role, m in roles if role == "answer"]
+        assert checks and answers, path.stem
+        assert all(m.get("editable") is False and m.get("deletable") is False for m in checks), path.stem
+        assert all(m.get("deletable") is False for m in answers), path.stem
