@@ -300,7 +300,8 @@ def write_checkpoint(model_dir: Path, hparams: dict, params: dict, layout: str =
 
     layout "save_pretrained": what transformers 5 writes (every name with the `transformer.` prefix, no lm_head);
     layout "published": the openai-community/gpt2 layout (no prefix, attn.bias / attn.masked_bias buffers, an
-    lm_head.weight equal to wte, and a config.json that also says n_ctx). `drop` leaves one tensor out.
+    lm_head.weight equal to wte, and a config.json that also says n_ctx); layout "float16": save_pretrained's names
+    with every tensor stored in float16, as the course model ships. `drop` leaves one tensor out.
     """
     from safetensors.numpy import load_file, save_file
 
@@ -317,6 +318,10 @@ def write_checkpoint(model_dir: Path, hparams: dict, params: dict, layout: str =
         save_file(tensors, model_dir / "model.safetensors", metadata={"format": "pt"})
         config = json.loads((model_dir / "config.json").read_text())
         (model_dir / "config.json").write_text(json.dumps({**config, "n_ctx": n_ctx}, indent=2))
+    if layout == "float16":
+        saved = load_file(model_dir / "model.safetensors")
+        save_file({name: array.astype(np.float16) for name, array in saved.items()}, model_dir / "model.safetensors",
+                  metadata={"format": "pt"})
     if drop is not None:
         tensors = load_file(model_dir / "model.safetensors")
         del tensors[drop]
@@ -561,9 +566,9 @@ def tiny_lm(n_vocab: int, n_ctx: int, n_embd: int, n_head: int, drop: float):
 @_one_thread
 def probe_train_step(train_step, config: dict, weights: dict, batches: list, optimizer: str, lr: float,
                      clip: float) -> dict:
-    """A tiny model holding `weights` and a fresh optimizer ("sgd": SGD with momentum 0.9; "adamw": AdamW, eps 1e-3); for each
-    (x, y) of `batches`: model.eval() (as an evaluation leaves it), torch seed 100 + i (the dropout masks), then
-    train_step(model, opt, x, y, clip) with x, y int64 tensors.
+    """A tiny model holding `weights` and a fresh optimizer ("sgd": SGD with momentum 0.9; "adamw": AdamW,
+    eps 1e-3); for each (x, y) of `batches`: model.eval() (as an evaluation leaves it), torch seed 100 + i (the
+    dropout masks), then train_step(model, opt, x, y, clip) with x, y int64 tensors.
 
     -> {"loss is a Python float": [bool], "losses": [float], "parameters after": {name: array}}
     """

@@ -97,14 +97,18 @@ def load_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              message=rf"h\.{layer}\.mlp\.c_fc\.bias",
              hint="when a tensor is missing, raise ValueError with its name, e.g. "
                   "raise ValueError(f\"model.safetensors has no tensor {name!r}\")."),
+        Case("a checkpoint stored in float16 (as the course model ships): float32 arrays come back",
+             (hparams, params, "float16"), probe=probe_load, **EXACT),
     ]
 
 
-def _read(model_dir):
+def _read(model_dir, dtype=np.float32):
+    """config.json and the tensors, converted to `dtype` (None: as stored) -> (config, {name: array})."""
     from safetensors.numpy import load_file
 
     config = json.loads((Path(model_dir) / "config.json").read_text())
-    return config, load_file(Path(model_dir) / "model.safetensors")
+    tensors = load_file(Path(model_dir) / "model.safetensors")
+    return config, tensors if dtype is None else {k: v.astype(dtype) for k, v in tensors.items()}
 
 
 def _hparams_of(config: dict) -> dict:
@@ -225,6 +229,22 @@ _NO_STRIP = ("save_pretrained writes every name with a `transformer.` prefix (tr
 _ALWAYS_PREFIX = ("the published checkpoint has no `transformer.` prefix (h.0.ln_1.weight, wte.weight): accept names "
                   "with and without it — strip the prefix instead of adding it.")
 _AND_VALUE_ERROR = " And a missing tensor must raise ValueError naming it, not a KeyError."
+def _load_keeps_file_dtype(model_dir):
+    """The right loader, except that the tensors keep the file's dtype (float16 for the course model)."""
+    _, tensors = _read(model_dir, dtype=None)
+    dtype = next(iter(tensors.values())).dtype
+    hparams, params = solutions.load_gpt2_params(model_dir)
+    return hparams, _astype(params, dtype)
+
+
+def _astype(tree, dtype):
+    if isinstance(tree, dict):
+        return {k: _astype(v, dtype) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_astype(v, dtype) for v in tree]
+    return tree.astype(dtype)
+
+
 LOAD_MISTAKES = [
     Mistake("a missing tensor escaped as a KeyError: look each name up yourself and raise ValueError naming the "
             "missing tensor, so whoever loads a broken file reads which tensor is missing.",
@@ -249,6 +269,9 @@ LOAD_MISTAKES = [
             "config.json's vocab_size, n_positions, n_embd, n_head, n_layer.", _load_hf_names),
     Mistake("a LayerNorm's weight and bias are g and b in our tree ({'g': ..., 'b': ...}), as layer_norm(x, g, b) "
             "takes them.", _load_ln_weight_bias),
+    Mistake("the file stores float16 (as the course model does) and your arrays kept it: convert every tensor to "
+            "float32 (np.asarray(t, dtype=np.float32)), which the rest of the course computes in.",
+            _load_keeps_file_dtype, id="keeps-file-dtype"),
 ]
 
 LOAD_GPT2_PARAMS = register(Exercise(

@@ -437,8 +437,9 @@ TRAIN_TOL = {"atol": 1e-4, "rtol": 1e-3}
 
 
 def _tiny_weights(rng, config):
-    from ..probes import tiny_lm
     import torch
+
+    from ..probes import tiny_lm
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(rng.integers(0, 2**31)))

@@ -58,7 +58,7 @@ def load_gpt2_params(model_dir):
 
     def get(name):
         try:
-            return state[name].numpy()
+            return state[name].float().numpy()  # float32, whatever the file stores
         except KeyError:
             raise ValueError(f"{name} is not in the checkpoint") from None
 
@@ -94,7 +94,7 @@ def load_gpt2_params(model_dir):
         def read(name):
             for full in (name, "transformer." + name):
                 if full in stored:
-                    return f.get_tensor(full)
+                    return f.get_tensor(full).astype(np.float32)
             raise ValueError(f"tensor {name!r} not found (with or without the transformer. prefix)")
 
         params["wte"], params["wpe"] = read("wte.weight"), read("wpe.weight")

@@ -20,7 +20,7 @@ def load_gpt2_params(model_dir):
     def get(name):
         if name not in tensors:
             raise ValueError(f"model.safetensors has no tensor {name!r}")
-        return tensors[name]
+        return np.asarray(tensors[name], dtype=np.float32)
 
     def ln(name):
         return {"g": get(name + ".weight"), "b": get(name + ".bias")}
@@ -193,6 +193,8 @@ MUTANTS = [
     Mutant("load_gpt2_params", "a missing tensor raises a ValueError that does not name it", "vague-missing-error",
            loader(('raise ValueError(f"model.safetensors has no tensor {name!r}")',
                    'raise ValueError("the checkpoint is incomplete")'))),
+    Mutant("load_gpt2_params", "the file's float16 kept", "keeps-file-dtype",
+           loader(("return np.asarray(tensors[name], dtype=np.float32)", "return tensors[name]"))),
     Mutant("load_gpt2_params", "n_ctx read from config.json", "load_n_ctx",
            loader(('config["n_positions"]', 'config["n_ctx"]'))),
     Mutant("load_gpt2_params", "weights transposed for PyTorch", "load_transposed",
