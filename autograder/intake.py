@@ -39,10 +39,6 @@ class Submission:
     late_marker: bool = False  # the LMS said "late" (Canvas' LATE_) without a time
     on_roster: bool | None = None  # None: no roster given
 
-    @property
-    def key(self) -> str:
-        return f"{self.learner}/{self.chapter or Path(self.path).stem}"
-
 
 def lms_name(name: str) -> tuple[str | None, str, bool, int]:
     """(learner id or None, the file's own name, late marker, resubmission number) from an LMS download's name."""

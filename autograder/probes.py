@@ -240,7 +240,6 @@ def count_of_size(fn, hparams):
 # Chapter 07: load_gpt2_params, GPT2
 # ----------------------------------------------------------------------------------------------------------------
 PREFIX = "transformer."
-EOS_ID = 50256
 
 
 def _checkpoint_layout(hparams: dict):
@@ -270,7 +269,9 @@ def _leaf(tree, path):
 
 def _config(hparams: dict) -> dict:
     """The config.json that save_pretrained writes for these hyper-parameters."""
-    has_eos = hparams["n_vocab"] > EOS_ID
+    from solutions.ch01_tokens_and_embeddings import ENDOFTEXT_ID  # chapter 01 is earlier than 07: in the sandbox
+
+    has_eos = hparams["n_vocab"] > ENDOFTEXT_ID
     return {
         "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": hparams["n_vocab"],
         "n_positions": hparams["n_ctx"], "n_embd": hparams["n_embd"], "n_head": hparams["n_head"],
@@ -278,7 +279,7 @@ def _config(hparams: dict) -> dict:
         "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1,
         "initializer_range": 0.02, "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False,
         "reorder_and_upcast_attn": False, "tie_word_embeddings": True, "use_cache": True,
-        "bos_token_id": EOS_ID if has_eos else None, "eos_token_id": EOS_ID if has_eos else None,
+        "bos_token_id": ENDOFTEXT_ID if has_eos else None, "eos_token_id": ENDOFTEXT_ID if has_eos else None,
         "dtype": "float32",
     }
 

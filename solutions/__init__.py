@@ -8,12 +8,12 @@ Names are imported on first use, so `from solutions import layer_norm` does not 
 import importlib
 
 _MODULES = {
-    "ch01_tokens": ["bpe_encode_piece", "decode", "embed", "encode", "gpt2_tokenizer", "load_ranks"],
+    "ch01_tokens_and_embeddings": ["bpe_encode_piece", "decode", "embed", "encode", "gpt2_tokenizer", "load_ranks"],
     "ch02_layer_norm": ["layer_norm"],
-    "ch03_ffn": ["ffn", "gelu", "linear"],
+    "ch03_gelu_ffn": ["ffn", "gelu", "linear"],
     "ch04_residuals": ["DeepMLP", "layer_gradients", "pre_norm", "residual"],
     "ch05_attention": ["attention", "causal_mask", "merge_heads", "mha", "softmax", "split_heads"],
-    "ch06_block": ["count_parameters", "gpt2", "transformer_block"],
+    "ch06_transformer_block": ["count_parameters", "gpt2", "transformer_block"],
     "ch07_gpt2": ["GPT2", "load_gpt2_params", "save_gpt2_params"],
     "ch08_decoding": ["apply_temperature", "generate", "generate_cached", "gpt2_cached", "greedy", "sample_next",
                       "top_k_filter", "top_p_filter"],

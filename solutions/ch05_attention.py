@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .ch03_ffn import linear
+from .ch03_gelu_ffn import linear
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

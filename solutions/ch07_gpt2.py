@@ -19,9 +19,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .ch01_tokens_and_embeddings import ENDOFTEXT_ID
+
 HPARAM_NAMES = ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")
 PREFIX = "transformer."  # what `save_pretrained` puts in front of every name but lm_head's
-EOS_ID = 50256  # <|endoftext|> in GPT-2's vocabulary
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def hparams_from_config(config: dict) -> dict:
 
 def config_from_hparams(hparams: dict) -> dict:
     """{n_vocab, n_ctx, n_embd, n_head, n_layer} -> a config.json that transformers loads as GPT2Config."""
-    has_eos = hparams["n_vocab"] > EOS_ID  # a toy vocabulary has no <|endoftext|>
+    has_eos = hparams["n_vocab"] > ENDOFTEXT_ID  # a toy vocabulary has no <|endoftext|>
     return {
         "architectures": ["GPT2LMHeadModel"],
         "model_type": "gpt2",
@@ -132,8 +133,8 @@ def config_from_hparams(hparams: dict) -> dict:
         "reorder_and_upcast_attn": False,
         "tie_word_embeddings": True,
         "use_cache": True,
-        "bos_token_id": EOS_ID if has_eos else None,
-        "eos_token_id": EOS_ID if has_eos else None,
+        "bos_token_id": ENDOFTEXT_ID if has_eos else None,
+        "eos_token_id": ENDOFTEXT_ID if has_eos else None,
         "dtype": "float32",
     }
 
@@ -378,7 +379,7 @@ class GPT2(nn.Module):
         return logits[0] if squeeze else logits
 
     @torch.no_grad()
-    def generate(self, ids, n_new: int, eos_id: int | None = EOS_ID) -> list[int]:
+    def generate(self, ids, n_new: int, eos_id: int | None = ENDOFTEXT_ID) -> list[int]:
         """Greedy decoding with the KV cache: the new token ids only (including a final eos_id, if emitted).
 
         ids: list[int] or [n_seq] tensor (one sequence) -> list[int] of length <= n_new

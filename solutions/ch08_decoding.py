@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from .ch01_tokens import ENDOFTEXT_ID, embed
+from .ch01_tokens_and_embeddings import ENDOFTEXT_ID, embed
 from .ch02_layer_norm import layer_norm
-from .ch03_ffn import ffn, linear
+from .ch03_gelu_ffn import ffn, linear
 from .ch05_attention import merge_heads, softmax, split_heads
-from .ch06_block import gpt2
+from .ch06_transformer_block import gpt2
 
 # ----------------------------------------------------------------------------------------------------------------
 # Logits -> next token

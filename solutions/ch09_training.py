@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .ch01_tokens import DATA_DIR, ENDOFTEXT_ID, N_VOCAB, decode, encode
+from .ch01_tokens_and_embeddings import DATA_DIR, ENDOFTEXT_ID, N_VOCAB, decode, encode
 from .ch07_gpt2 import GPT2, PREFIX, checkpoint_layout, config_from_hparams, load_gpt2_params
 from .ch08_decoding import generate
 

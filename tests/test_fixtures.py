@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 import solutions
-from autograder.exercises import ch06_block
+from autograder.exercises import ch06_transformer_block
 
 pytest.importorskip("transformers")
 
 
 def test_stored_hf_logits_are_what_transformers_computes(tmp_path, monkeypatch):
-    shipped = ch06_block.stored_hf()
-    monkeypatch.setattr(ch06_block, "FIXTURE", tmp_path / "ch06_gpt2_hf.npz")
-    (rebuilt_path,) = ch06_block.rebuild_fixtures()
+    shipped = ch06_transformer_block.stored_hf()
+    monkeypatch.setattr(ch06_transformer_block, "FIXTURE", tmp_path / "ch06_gpt2_hf.npz")
+    (rebuilt_path,) = ch06_transformer_block.rebuild_fixtures()
     with np.load(rebuilt_path) as rebuilt:
         assert set(rebuilt.files) == set(shipped)
         np.testing.assert_array_equal(rebuilt["ids"], shipped["ids"])
@@ -29,12 +29,12 @@ def test_stored_hf_logits_are_what_transformers_computes(tmp_path, monkeypatch):
 
 
 def test_fixture_is_small_and_matches_the_reference():
-    assert ch06_block.FIXTURE.stat().st_size < 20_000
-    stored = ch06_block.stored_hf()
-    params = ch06_block.fixture_params()
-    logits = solutions.gpt2(stored["ids"], **params, n_head=ch06_block.FIXTURE_HPARAMS["n_head"])
-    assert logits.shape == stored["logits"].shape == (ch06_block.FIXTURE_HPARAMS["n_ctx"],
-                                                     ch06_block.FIXTURE_HPARAMS["n_vocab"])
+    assert ch06_transformer_block.FIXTURE.stat().st_size < 20_000
+    stored = ch06_transformer_block.stored_hf()
+    params = ch06_transformer_block.fixture_params()
+    logits = solutions.gpt2(stored["ids"], **params, n_head=ch06_transformer_block.FIXTURE_HPARAMS["n_head"])
+    assert logits.shape == stored["logits"].shape == (ch06_transformer_block.FIXTURE_HPARAMS["n_ctx"],
+                                                     ch06_transformer_block.FIXTURE_HPARAMS["n_vocab"])
     diff = np.max(np.abs(logits - stored["logits"]))
     assert diff < 1e-5, diff  # well inside the check's tolerance (1e-5 + 1e-5·|logit|)
     assert np.std(stored["logits"]) > 0.5  # logits large enough that every known mistake shows

@@ -14,16 +14,17 @@ import re
 import numpy as np
 
 import solutions
+from solutions.ch01_tokens_and_embeddings import ENDOFTEXT_ID
 from solutions.ch08_decoding import last_row
 
 from ..engine import Case, Exercise, Mistake, compare_values, register
 from ..probes import probe_cached, probe_counts, probe_draws, probe_generate, probe_generate_prompt
 
-FLOAT32 = {"atol": 1e-6, "rtol": 1e-6}
+FILTERED_TOL = {"atol": 1e-6, "rtol": 1e-6}
 # logits / T computed another correct way (x * (1 / T), torch) differs by up to 2 float32 steps, 1.2e-7 relative (0.09
-# of FLOAT32 on logits of size ~20); every known mistake is off by O(1) or raises: rtol 1e-5 keeps >= 10x both sides.
+# of an rtol of 1e-6 on logits of size ~20); every known mistake is off by O(1) or raises: rtol 1e-5 keeps >= 10x
+# both sides.
 TEMPERATURE_TOL = {"atol": 1e-6, "rtol": 1e-5}
-EOS = 50256
 # Upper 0.1% points of the chi-square distribution, by degrees of freedom (checked against the regularised incomplete
 # gamma function in the tests): a correct sampler fails the frequency case with probability 1e-3 at most.
 CHI2_CRITICAL = {1: 10.828, 2: 13.816, 3: 16.266, 4: 18.467, 5: 20.515, 6: 22.458, 7: 24.322, 8: 26.124, 9: 27.877,
@@ -198,7 +199,7 @@ def top_k_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     with_inf = _distinct_logits(rng, n_vocab)
     with_inf[rng.choice(n_vocab, size=2, replace=False)] = -np.inf
     batch = _distinct_logits(rng, 3, n_vocab)
-    same = {"compare": _compare_top_k, **FLOAT32}
+    same = {"compare": _compare_top_k, **FILTERED_TOL}
     return [
         Case(f"k={k} of {n_vocab} distinct logits: the {k} largest stay, the others become -inf", (logits, k),
              **same),
@@ -319,20 +320,20 @@ def top_p_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     p_batch = float(rng.uniform(0.4, 0.9)) if hidden else 0.7
     return [
         Case(f"p={p_between:.3g} falls between two cumulative sums: the token that crosses p is kept",
-             (logits, p_between), compare=_compare_filtered, **FLOAT32),
+             (logits, p_between), compare=_compare_filtered, **FILTERED_TOL),
         Case(f"p={p_small:.3g} below the largest probability: only the most likely token stays",
-             (logits, p_small), compare=_compare_filtered, **FLOAT32),
+             (logits, p_small), compare=_compare_filtered, **FILTERED_TOL),
         Case("p=0: at least one token (the most likely) always stays", (logits, 0.0), compare=_compare_filtered,
-             **FLOAT32),
-        Case("p=1 keeps every token", (logits, 1.0), compare=_compare_filtered, **FLOAT32),
+             **FILTERED_TOL),
+        Case("p=1 keeps every token", (logits, 1.0), compare=_compare_filtered, **FILTERED_TOL),
         Case("four equal logits, p=0.5: cumulative 0.25, 0.5 reach p, so 2 tokens stay (any 2)", (uniform, 0.5),
-             compare=_compare_filtered, **FLOAT32,
+             compare=_compare_filtered, **FILTERED_TOL,
              hint="keep the smallest set of most likely tokens whose probabilities add up to p or more: with four "
                   "tokens of 0.25 and p=0.5 that is two of them."),
         Case("-inf entries (already filtered) stay -inf and count as probability 0", (with_inf, p_between),
-             compare=_compare_filtered, **FLOAT32),
+             compare=_compare_filtered, **FILTERED_TOL),
         Case(f"a batch [3, {n_vocab}]: each row has its own nucleus", (batch, p_batch), compare=_compare_filtered,
-             **FLOAT32, hint="sort, softmax and cumulate each row along the last axis (axis=-1)."),
+             **FILTERED_TOL, hint="sort, softmax and cumulate each row along the last axis (axis=-1)."),
         Case("p=1.5 must raise ValueError", (logits, 1.5), raises=ValueError, message=r"\bp\b|top.p"),
     ]
 
@@ -506,7 +507,7 @@ def _sample_exp_unnormalised(logits, rng, temperature=1.0, top_k=None, top_p=Non
     return int(rng.choice(len(logits), p=np.exp(logits / (temperature or 1))))
 
 
-def _temperature_after_softmax(logits, rng, temperature=1.0, top_k=None, top_p=None):
+def _sample_temperature_after_softmax(logits, rng, temperature=1.0, top_k=None, top_p=None):
     if temperature == 0:
         return solutions.greedy(logits)
     return solutions.sample_next(logits, rng, 1.0, top_k, top_p)
@@ -562,7 +563,8 @@ SAMPLE_MISTAKES = [
     Mistake("np.exp(logits) are not probabilities until divided by their sum: use probs = softmax(logits) (subtract "
             "the max, exponentiate, normalise), then rng.choice(len(probs), p=probs).", _sample_exp_unnormalised),
     Mistake("the temperature has no effect: it must divide the logits BEFORE the softmax (dividing probabilities "
-            "and renormalising gives them back unchanged).", _temperature_after_softmax),
+            "and renormalising gives them back unchanged).", _sample_temperature_after_softmax,
+            id="temperature_after_softmax"),
     Mistake("apply the temperature first, then top-k, then top-p (Hugging Face's order): the nucleus depends on "
             "the temperature.", _temperature_after_filters),
     Mistake("top-k comes before top-p (Hugging Face's order: temperature, then top-k, then top-p): top-p measures "
@@ -671,7 +673,7 @@ def _generate_variant(stop=True, keep_eos=True, with_prompt=False, use_rng=True,
     fills n_ctx exactly), "late" (no check of its own: only the model's error stops a request that does not fit),
     "none" (with crop: nanoGPT's and LLMs-from-scratch's loops, which feed only the last n_ctx tokens)."""
 
-    def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=EOS):
+    def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None, top_p=None, eos_id=ENDOFTEXT_ID):
         seq = ids if alias and isinstance(ids, list) else [int(i) for i in ids]
         n_prompt, new, cache = len(seq), [], None
         n_ctx = params["wpe"].shape[0]

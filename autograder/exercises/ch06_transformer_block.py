@@ -144,7 +144,8 @@ def _switched_off(args):
     return x, {**mlp, "c_proj": zero}, {**attn, "c_proj": attn_zero}, ln_1, ln_2, n_head
 
 
-# Tolerances from measurement (tests/alternatives/ch06_block.py keeps the table, tests/test_tolerances.py the margins).
+# Tolerances from measurement (tests/alternatives/ch06_transformer_block.py keeps the table,
+# tests/test_tolerances.py the margins).
 # float64: a correct block differs from the reference only by its GELU's constant — LLMs-from-scratch's float32
 # √(2/π) lands up to 2.5e-8 away, the 7-digit 0.7978846 4.4e-8 (outputs up to |5|), einsum or picoGPT's helpers
 # 3e-15 — while the nearest known mistake, an exact erf GELU written inside the block, lands up to 6.9e-4 away.

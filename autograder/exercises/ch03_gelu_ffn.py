@@ -8,7 +8,8 @@ import solutions
 
 from ..engine import Case, Exercise, Mistake, register
 
-# Tolerances from measurement (tests/alternatives/ch03_ffn.py keeps the table, tests/test_tolerances.py the margins).
+# Tolerances from measurement (tests/alternatives/ch03_gelu_ffn.py keeps the table,
+# tests/test_tolerances.py the margins).
 # float64: correct GELUs differ from the reference by their constant's rounding — LLMs-from-scratch computes √(2/π)
 # in float32 (torch.sqrt(torch.tensor(2.0 / torch.pi)), 2.3e-8 relative) and lands 7.2e-9 away; the 7-digit
 # 0.7978846 (3.9e-8 relative) lands 1.2e-8 away. The nearest known mistake, a cubic coefficient of 0.0447 instead of
@@ -22,8 +23,8 @@ from ..engine import Case, Exercise, Mistake, register
 # by up to 7e-7 on these sizes (so 1e-5), and every known linear mistake changes the output by O(1).
 # ffn: the 7-digit constant's 1.2e-8 reaches the output as up to 4e-8 (so 5e-7), a cubic coefficient of 0.0447
 # written inside ffn as about 1e-5; float32 as linear.
-FLOAT64 = {"atol": 2e-7, "rtol": 1e-7}
-FLOAT32 = {"atol": 4e-6, "rtol": 4e-6}
+GELU64 = {"atol": 2e-7, "rtol": 1e-7}
+GELU32 = {"atol": 4e-6, "rtol": 4e-6}
 TIGHT = {"atol": 1e-9, "rtol": 1e-9}
 FFN64 = {"atol": 5e-7, "rtol": 5e-7}
 PRODUCT32 = {"atol": 1e-5, "rtol": 1e-5}
@@ -73,19 +74,19 @@ def gelu_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         batch = rng.standard_normal((2, 3, 4)) * 2
     x32 = (3 * rng.standard_normal((4, 6))).astype(np.float32)
     return [
-        Case("values from -5 to 5, float64", (grid,), **FLOAT64,
+        Case("values from -5 to 5, float64", (grid,), **GELU64,
              hint="compare your formula term by term with 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."),
         Case("|x| near 2.7, where the exact (erf) GELU and GPT-2's tanh form differ most (4.7e-4)", (peak,),
-             **FLOAT64),
-        Case("large |x|: GELU(x) ≈ x for large positive x and ≈ 0 for large negative x", (big,), **FLOAT64,
+             **GELU64),
+        Case("large |x|: GELU(x) ≈ x for large positive x and ≈ 0 for large negative x", (big,), **GELU64,
              hint="for large |x| tanh(...) is ±1, so GELU(x) must come out as x or 0 (no overflow, no NaN)."),
-        Case("a 3-D batch [2, n_seq, n_embd]: elementwise, any shape", (batch,), **FLOAT64,
+        Case("a 3-D batch [2, n_seq, n_embd]: elementwise, any shape", (batch,), **GELU64,
              hint="GELU is elementwise: use NumPy operations on the whole array, whatever its shape."),
-        Case("float32 in, float32 out", (x32,), **FLOAT32,
+        Case("float32 in, float32 out", (x32,), **GELU32,
              hint="float32 inputs must give a float32 output: write constants as Python floats "
                   "(math.sqrt, not np.sqrt) and don't convert x."),
         Case("agrees with torch.nn.functional.gelu(x, approximate='tanh')", (x32[::-1].copy(),),
-             oracle=_torch_gelu, **FLOAT32),
+             oracle=_torch_gelu, **GELU32),
     ]
 
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from .ch01_tokens import embed
+from .ch01_tokens_and_embeddings import embed
 from .ch02_layer_norm import layer_norm
-from .ch03_ffn import ffn
+from .ch03_gelu_ffn import ffn
 from .ch04_residuals import pre_norm
 from .ch05_attention import mha
 

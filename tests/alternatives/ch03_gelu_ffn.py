@@ -116,7 +116,7 @@ def ffn(x, c_fc, c_proj):
 ]
 
 # (worst alternative, nearest known mistake) in units of the tolerance; see the tolerances in
-# autograder/exercises/ch03_ffn.py. gelu: the 7-digit constant and LLMs-from-scratch's float32 √(2/π) vs the cubic
+# autograder/exercises/ch03_gelu_ffn.py. gelu: the 7-digit constant and LLMs-from-scratch's float32 √(2/π) vs the cubic
 # coefficient 0.0447 (float64 cases); ffn: the 7-digit constant vs the same coefficient written inside ffn.
 MEASURED = {
     "gelu": (0.059, 42),
