@@ -1,5 +1,8 @@
-"""The website's own Sphinx extension (enabled in _config.yml): the learner notebooks are part of the site.
+"""The website's own Sphinx extension (enabled in _config.yml): the exercises and the learner notebooks.
 
+* Before a chapter is parsed, each `% exercise: name` line becomes the exercise's stub, check and hidden cells,
+  generated from its declaration (autograder/notebooks.py, expand_exercises), as in every other notebook made
+  from a chapter.
 * After every build, each chapter's learner notebook — exactly what `python -m autograder notebooks` writes: the
   stubs, the check cells, nbgrader metadata, no outputs — is written to `<site>/notebooks/NN_topic.ipynb`.
 * Every chapter page gets a visible "Download the notebook" bar under its title, and the header's download menu
@@ -25,6 +28,14 @@ def _chapter_stem(pagename: str) -> str | None:
         return None
     stem = pagename.split("/", 1)[1]
     return stem if any(p.stem == stem for p in chapter_paths()) else None
+
+
+def expand_exercises(app, docname: str, source: list[str]) -> None:
+    """source-read: a chapter's exercise markers become its exercise cells."""
+    if _chapter_stem(docname):
+        from .notebooks import expand_exercises as expand
+
+        source[0] = expand(source[0], docname)
 
 
 def write_notebooks(app, exception) -> None:
@@ -96,5 +107,6 @@ def setup(app):
     app.add_css_file("course.css")
     app.add_js_file("course.js", defer="defer")
     app.connect("html-page-context", page_context, priority=600)
+    app.connect("source-read", expand_exercises)
     app.connect("build-finished", write_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -21,6 +21,7 @@ import re
 import secrets
 import sys
 import textwrap
+import threading
 import traceback
 import warnings
 from collections.abc import Callable
@@ -83,6 +84,28 @@ def slug(text: str, words: int = 6) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:words]) or "mistake"
 
 
+@dataclass(frozen=True)
+class Mutant:
+    """A plausible wrong implementation, written as a learner would write it, and the id of the known mistake (or of
+    a case's hint, or `not-implemented`, `mutated-input`, `fix-first:<exercise>`) its check must name on the first
+    failing case. Declared in the exercise's module, after its mistakes; the tests run every one."""
+
+    exercise: str  # the exercise (function) name
+    name: str  # what is wrong, in a few words (the test id)
+    mistake: str  # the id the check must name
+    source: str  # the learner's cell: defines `exercise`
+
+
+MUTANT_PREAMBLE = "import math\nimport numpy as np\n"  # what a chapter's notebook has imported before its stubs
+
+
+def load_mutant(mutant: Mutant, namespace: dict | None = None):
+    """The mutant's function (or class), defined as a notebook would define it."""
+    ns = dict(namespace or {})
+    exec(compile(MUTANT_PREAMBLE + mutant.source, f"<mutant {mutant.name}>", "exec"), ns)
+    return ns[mutant.exercise]
+
+
 @dataclass
 class Exercise:
     name: str  # the function's name, as in the notebook and in `solutions`
@@ -92,7 +115,10 @@ class Exercise:
     solution: Callable
     make_cases: Callable[[np.random.Generator, bool], list[Case]]  # (rng, hidden) -> cases
     mistakes: list[Mistake] = field(default_factory=list)
+    stub_methods: tuple[str, ...] = ()  # a class: the methods the learner writes (default: all of the reference's)
+    mutants: list[Mutant] = field(default_factory=list)  # filled by `register_mutants`
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def cases(self, hidden: bool = False, seed: int | None = None) -> list[Case]:
         """The cases for a seed; the same seed gives the same (shared, read-only) Case objects, so a batch
@@ -100,10 +126,12 @@ class Exercise:
         if seed is None:
             seed = grading_seed() if hidden else VISIBLE_SEED
         key = (hidden, seed)
-        if key not in self._cache:
-            self._cache.clear() if len(self._cache) > 64 else None
-            self._cache[key] = self.make_cases(np.random.default_rng(seed), hidden)
-        return self._cache[key]
+        with self._lock:  # batch grading judges from several threads: each seed's cases are made once
+            if key not in self._cache:
+                if len(self._cache) > 64:
+                    self._cache.clear()
+                self._cache[key] = self.make_cases(np.random.default_rng(seed), hidden)
+            return self._cache[key]
 
 
 REGISTRY: dict[str, Exercise] = {}  # filled as chapters' exercise modules are imported (see `exercise`)
@@ -127,6 +155,19 @@ def register(exercise: Exercise) -> Exercise:
         raise ValueError(f"exercise {exercise.name!r}: known mistakes with the same id {twice}")
     REGISTRY[exercise.name] = exercise
     return exercise
+
+
+def register_mutants(mutants: list[Mutant]) -> None:
+    """Attach a chapter's mutants to their exercises (called at the end of the chapter's exercise module)."""
+    for mutant in mutants:
+        if mutant.exercise not in REGISTRY:
+            raise ValueError(f"mutant {mutant.name!r}: no exercise called {mutant.exercise!r}")
+        REGISTRY[mutant.exercise].mutants.append(mutant)
+
+
+def all_mutants() -> list[Mutant]:
+    """Every chapter's mutants (loads every chapter)."""
+    return [m for e in load_all().values() for m in e.mutants]
 
 
 def exercise(name: str) -> Exercise:
@@ -179,6 +220,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
+_WARNINGS_LOCK = threading.RLock()  # re-entrant: a probe may grade a sibling exercise, which probes again
+
+
 def call(fn: Callable, case: Case) -> Any:
     return case.probe(fn, *case.args, **case.kwargs) if case.probe else fn(*case.args, **case.kwargs)
 
@@ -187,7 +231,8 @@ def probe_case(fn: Callable, case: Case) -> Outcome:
     """Call the learner's function on copies of the case's inputs and record what happened."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     outcome = Outcome()
-    with warnings.catch_warnings(record=True) as caught:
+    # warnings.catch_warnings swaps process-wide state: one probe at a time (the batch judges from several threads)
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with np.errstate(all="ignore"):
             try:
@@ -343,8 +388,8 @@ def judge_case(exercise: Exercise, case: Case, got: Outcome, diagnose: bool = Tr
         return CaseResult(case.label, False, "your function raised NotImplementedError", NOT_IMPLEMENTED,
                           NOT_IMPLEMENTED_ID)
     if got.mutated and not got.error:  # a known mistake that changes the input the same way names it better
-        mistake = _known_mistake(exercise, case, got) if diagnose else None
-        if mistake is not None and mistake_outcome(exercise, mistake, case).mutated == got.mutated:
+        mistake = _known_mistake(exercise, case, got) if diagnose else None  # matches `mutated` too
+        if mistake is not None:
             return CaseResult(case.label, False, problem, mistake.hint, mistake.id)
         return CaseResult(case.label, False, problem, MUTATED_INPUT, MUTATED_INPUT_ID)
     if not diagnose:

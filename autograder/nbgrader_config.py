@@ -16,8 +16,11 @@ if not _url and os.path.isfile(_url_file):
 if _url:
     c.CourseDirectory.db_url = _url
 
-# The chapters' stubs are exactly this, so a released notebook equals the chapter.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# The generated stubs end exactly with this (autograder.notebooks.NBGRADER_STUB), so a released notebook equals the
+# learner notebook.
+from autograder.notebooks import NBGRADER_STUB  # noqa: E402
+
+c.ClearSolutions.code_stub = {"python": "\n".join(NBGRADER_STUB)}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # autograde never starts a kernel with learner code: SandboxGrade grades each notebook in the course's sandbox

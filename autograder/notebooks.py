@@ -1,6 +1,20 @@
 """Chapters as notebooks: reading them, the role of each cell, and the notebooks generated from them.
 
-* learner notebooks (.ipynb): the chapter as it is, with stable cell ids;
+A chapter (chapters/NN_topic.md) holds what a learner reads, and one line where each exercise goes:
+
+    % exercise: layer_norm
+
+Wherever a chapter becomes a notebook (the site, `make notebooks`, the nbgrader source, a release) that line becomes
+the exercise's three cells, generated from its declaration (autograder/exercises/chNN_topic.py) and its reference
+(solutions/chNN_topic.py):
+
+* the answer cell: the reference's signature and docstring, with nbgrader's stub body (`raise NotImplementedError()`);
+* the check cell, `check("layer_norm", layer_norm)`, worth the declaration's `points`;
+* the hidden check cell, worth its `hidden_points` (its hidden tests are added in the nbgrader source notebook).
+
+Generated from them:
+
+* learner notebooks (.ipynb): the chapter with its exercises, with stable cell ids;
 * nbgrader source notebooks: each stub's body replaced by the body of the `solutions` function of the same name
   between ### BEGIN SOLUTION / ### END SOLUTION, and the hidden check cells given their hidden tests.
 """
@@ -19,9 +33,18 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = ROOT / "chapters"
-NBGRADER_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+NBGRADER_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]  # nbgrader's own stub (nbgrader_config.py)
 PRESENTATION_TAGS = {"demo", "remove-input"}  # cells that only show things: graders skip them
 GRADE_ID = re.compile(r"^ch(\d\d)-(\w+?)(-check|-hidden)?$")
+MARKER = re.compile(r"^% exercise: (\w+)[ \t]*$", re.MULTILINE)
+_CHAPTER_NUMBER = re.compile(r"^(?:ch)?(\d\d)_")
+
+
+def chapter_number(name: str | Path) -> str | None:
+    """"02" from a chapter's or a chapter module's file name: 02_layer_norm.md, 02_layer_norm.ipynb,
+    ch02_layer_norm(.py); None for any other name."""
+    match = _CHAPTER_NUMBER.match(Path(name).name)
+    return match.group(1) if match else None
 
 
 class InvalidNotebook(ValueError):
@@ -48,7 +71,7 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         if path.suffix == ".md":
             import jupytext
 
-            nb = jupytext.read(path)
+            nb = jupytext.reads(expand_exercises(path.read_text(encoding="utf-8"), path), fmt="md")
         else:
             text = path.read_text(encoding="utf-8")
             if not text.strip():
@@ -92,16 +115,92 @@ def chapter_of(nb, path: str | Path | None = None) -> str | None:
         match = GRADE_ID.match(str(nbgrader_meta(cell).get("grade_id", "")))
         if match:
             return match.group(1)
-    if path is not None:
-        match = re.match(r"^(\d\d)_", Path(path).name)
-        if match:
-            return match.group(1)
-    return None
+    return chapter_number(path) if path is not None else None
 
 
 def code_to_run(nb) -> list[str]:
     """The code a grader executes to define the learner's functions: every code cell but checks and demos."""
     return [cell.source for cell in nb.cells if cell_role(cell) in ("answer", "code")]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# An exercise's cells, generated from its declaration and its reference
+# ------------------------------------------------------------------------------------------------------------
+def expand_exercises(text: str, path: str | Path) -> str:
+    """A chapter's MyST text with every `% exercise: name` line replaced by the exercise's three cells."""
+    chapter = chapter_number(path)
+
+    def cells(match: re.Match) -> str:
+        from .engine import exercise
+
+        name = match.group(1)
+        try:
+            declared = exercise(name)
+        except KeyError:
+            raise ValueError(f"{Path(path).name}: `% exercise: {name}` names no declared exercise") from None
+        if declared.chapter != chapter:
+            raise ValueError(f"{Path(path).name}: {name} is declared in chapter {declared.chapter}, not {chapter}")
+        return exercise_cells(declared)
+
+    return MARKER.sub(cells, text)
+
+
+def exercise_cells(exercise) -> str:
+    """The answer cell, the check cell and the hidden check cell of an exercise, as MyST code cells."""
+    name, grade_id = exercise.name, f"ch{exercise.chapter}-{exercise.name}"
+
+    def cell(meta: dict, source: str, tags: str | None = None) -> str:
+        header = ["```{code-cell} ipython3", "---", "nbgrader:"]
+        header += [f"  {key}: {str(value).lower() if isinstance(value, bool) else value}"
+                   for key, value in sorted({"schema_version": 3, "task": False, **meta}.items())]
+        header += [f"tags: [{tags}]"] if tags else []
+        return "\n".join(header + ["---", source, "```"])
+
+    return "\n\n".join([
+        cell({"grade": False, "grade_id": grade_id, "locked": False, "solution": True}, stub_source(exercise)),
+        cell({"grade": True, "grade_id": f"{grade_id}-check", "locked": True, "points": exercise.points,
+              "solution": False}, f"check({name!r}, {name})".replace("'", '"'), "raises-exception"),
+        cell({"grade": True, "grade_id": f"{grade_id}-hidden", "locked": True, "points": exercise.hidden_points,
+              "solution": False}, f"# Hidden tests: when your notebook is graded, {name} also runs on inputs drawn at "
+                                  "grading time.", "remove-cell"),
+    ])
+
+
+def stub_source(exercise) -> str:
+    """The learner's stub: the reference's signature and docstring, read from its source file (nothing is
+    imported), with nbgrader's stub body. A class keeps its docstring and the methods the exercise asks for."""
+    import solutions
+
+    path = ROOT / "solutions" / f"{solutions._WHERE[exercise.name]}.py"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    tree = ast.parse("\n".join(lines))
+    node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == exercise.name)
+    if isinstance(node, ast.FunctionDef):
+        return "\n".join(_signature_and_docstring(node, lines) + [f"    {line}" for line in NBGRADER_STUB])
+    out = lines[node.lineno - 1 : _docstring(node).end_lineno]
+    methods = {n.name: n for n in node.body if isinstance(n, ast.FunctionDef)}
+    for method in exercise.stub_methods or list(methods):
+        out += [""] + _signature_and_docstring(methods[method], lines) + [f"        {line}" for line in NBGRADER_STUB]
+    return "\n".join(out)
+
+
+def _docstring(node) -> ast.Expr | None:
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first
+    return None
+
+
+def _signature_and_docstring(node: ast.FunctionDef, lines: list[str]) -> list[str]:
+    """The source lines of a function's decorators, signature and docstring."""
+    start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    doc = _docstring(node)
+    if doc is not None:
+        return lines[start : doc.end_lineno]
+    end = node.body[0].lineno - 1
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].strip().startswith("#")):
+        end -= 1
+    return lines[start:end]
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -111,7 +210,7 @@ def _finish(nb, path: Path) -> nbformat.NotebookNode:
     """Stable cell ids (grade_id where there is one), the python3 kernel, no jupytext bookkeeping."""
     seen = set()
     for i, cell in enumerate(nb.cells):
-        cell_id = nbgrader_meta(cell).get("grade_id") or f"{path.stem[:2]}-cell-{i:03d}"
+        cell_id = nbgrader_meta(cell).get("grade_id") or f"{chapter_number(path)}-cell-{i:03d}"
         if cell_id in seen:
             raise ValueError(f"{path}: two cells have the id {cell_id!r}")
         seen.add(cell_id)

@@ -51,8 +51,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from autograder import REGISTRY, load_all
-    from autograder.engine import grade_function
-    from tests.mutants import all_mutants, load
+    from autograder.engine import all_mutants, grade_function
+    from autograder.engine import load_mutant as load
 
     load_all()
     by_chapter: dict[str, dict[str, list[float]]] = {}

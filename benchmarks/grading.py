@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.course import write_course  # noqa: E402
+from autograder.engine import all_mutants  # noqa: E402
 from autograder.notebooks import learner_notebook  # noqa: E402
-from tests.mutants import all_mutants  # noqa: E402
 from tests.notebook_fixtures import chapter_file, solved, with_mutant, write  # noqa: E402
 
 BIN = Path(sys.executable).parent

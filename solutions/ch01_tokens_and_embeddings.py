@@ -50,11 +50,18 @@ def gpt2_tokenizer():
 
 
 def bpe_encode_piece(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
-    """Byte-level BPE on one pre-tokenised piece: bytes -> token ids.  # bytes[n] -> list[int] (len <= n)
+    """Byte-level BPE on one pre-tokenised piece: its bytes -> its token ids.
 
-    Start from single bytes and repeatedly merge the adjacent pair whose concatenation has the
-    lowest rank, until no adjacent pair is in the vocabulary. On a tie (the same pair twice),
-    the leftmost pair merges first (`<`, not `<=`).
+    piece: the UTF-8 bytes of one piece (n bytes), e.g. b" embeddings".
+    ranks: {token bytes: rank}, e.g. ranks[b" embed"] == 11525.
+    Returns a list of at most n ints, the rank of each final part,
+    e.g. [11525, 67, 654] for b" embeddings".
+    Start with one part per byte. Repeatedly merge the adjacent pair whose
+    concatenation has the lowest rank in `ranks`; stop when no adjacent
+    pair is in `ranks`. On a tie (the same pair twice, as "aa" in b"aaa"),
+    merge the leftmost one. Use only the `ranks` you are given: the check
+    also tries small made-up tables.
+    Hint: piece[i:i+1] is a one-byte bytes object; piece[i] is an int.
     """
     parts = [piece[i : i + 1] for i in range(len(piece))]
     while len(parts) > 1:
@@ -80,10 +87,16 @@ def decode(ids) -> str:
 
 
 def embed(ids, wte: np.ndarray, wpe: np.ndarray) -> np.ndarray:
-    """Token embedding plus learned position embedding.  # [n_seq] -> [n_seq, n_embd]
+    """GPT-2's input: each token's embedding plus its position's embedding.
 
-    Raises ValueError when n_seq > n_ctx (the message names n_seq and n_ctx) or when an id is not in [0, n_vocab)
-    (the message names the bad id and n_vocab).
+    ids: [n_seq] token ids (a list or a NumPy array)
+    wte: [n_vocab, n_embd]; wpe: [n_ctx, n_embd]
+    Returns x: [n_seq, n_embd], the dtype of the tables, with
+    x[t] = wte[ids[t]] + wpe[t].
+    Raise ValueError before indexing when n_seq > n_ctx (the message must
+    name both numbers, e.g. "9 tokens > n_ctx = 8") or when an id is not in
+    [0, n_vocab) (the message must name the bad id and n_vocab).
+    Hint: n_vocab = wte.shape[0] and n_ctx = wpe.shape[0].
     """
     ids = np.asarray(ids)
     n_vocab, n_ctx = wte.shape[0], wpe.shape[0]

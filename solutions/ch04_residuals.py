@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from .ch02_layer_norm import layer_norm
 
 
 class DeepMLP(nn.Module):
-    """A stack of Linear+GELU layers of equal width, optionally with a shortcut around each.
+    """A stack of Linear + GELU layers, optionally with shortcuts.
 
-    layer_sizes = [d_0, d_1, ..., d_L]; layer i maps d_i -> d_{i+1}.  # [batch, d_0] -> [batch, d_L]
+    layer_sizes = [d_0, d_1, ..., d_L]: layer i maps d_i -> d_{i+1}.
+    forward(x): x [batch, d_0] -> [batch, d_L].
+    Name the parts exactly like this, so the check can load its weights:
+        self.layers = nn.ModuleList of L layers, where
+        self.layers[i] = nn.Sequential(nn.Linear(d_i, d_{i+1}), nn.GELU())
+    With use_shortcut=True each layer computes x + layer(x); when a layer
+    changes the width, raise a ValueError that names both shapes.
+    Hint: in forward, compare layer(x).shape with x.shape before adding.
     """
 
-    def __init__(self, layer_sizes: list[int], use_shortcut: bool):
+    def __init__(self, layer_sizes, use_shortcut):
         super().__init__()
         self.use_shortcut = use_shortcut
         self.layers = nn.ModuleList(
             nn.Sequential(nn.Linear(d_in, d_out), nn.GELU()) for d_in, d_out in zip(layer_sizes, layer_sizes[1:])
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x):
         for layer in self.layers:
             out = layer(x)
             if self.use_shortcut:
@@ -34,8 +40,15 @@ class DeepMLP(nn.Module):
         return x
 
 
-def layer_gradients(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> list[float]:
-    """Mean |grad| of each layer's weight after one backward pass of the MSE loss.  # -> [n_layers]"""
+def layer_gradients(model, x, target):
+    """Mean |gradient| of each layer's weight after one backward pass of the
+    mean squared error between model(x) and target.
+
+    model: a DeepMLP; x [batch, d_0] and target [batch, d_L]: torch tensors.
+    Returns a list of floats, one per layer, first layer first (no biases).
+    Hint: .grad accumulates over backward passes: clear it with
+    model.zero_grad() before computing the loss.
+    """
     model.zero_grad()
     loss = nn.functional.mse_loss(model(x), target)
     loss.backward()
@@ -46,9 +59,16 @@ def layer_gradients(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> 
     ]
 
 
-def residual(x: np.ndarray, fn) -> np.ndarray:
-    """The shortcut: x + fn(x), fn called once; ValueError naming both shapes when fn changes the shape.
-    # [..., n_seq, n_embd] -> [..., n_seq, n_embd]"""
+def residual(x, fn):
+    """The shortcut around a sub-layer: x + fn(x).
+
+    x: [..., n_seq, n_embd] (any leading shape); fn: a function that must
+    return x's shape; returns x's shape and dtype. Call fn once (it may be
+    random, like dropout). When fn's output has another shape — even with
+    as many entries — raise a ValueError that names both shapes.
+    Hint: NumPy would broadcast a [n_seq, 1] or [1, n_embd] output against
+    x without complaint, so compare the shapes yourself.
+    """
     out = fn(x)
     if np.shape(out) != np.shape(x):
         raise ValueError(f"residual: fn changed the shape from {np.shape(x)} to {np.shape(out)}; "
@@ -56,7 +76,15 @@ def residual(x: np.ndarray, fn) -> np.ndarray:
     return x + out
 
 
-def pre_norm(x: np.ndarray, ln: dict, fn) -> np.ndarray:
-    """GPT-2's pre-norm sub-layer: x + fn(layer_norm(x)); ValueError (from residual) when fn changes the shape.
-    # [..., n_seq, n_embd] -> [..., n_seq, n_embd]"""
+def pre_norm(x, ln, fn):
+    """GPT-2's pre-norm sub-layer: x + fn(layer_norm(x)).
+
+    x: [..., n_seq, n_embd] (any leading shape, e.g. a batch
+    [batch, n_seq, n_embd]); ln = {"g": [n_embd], "b": [n_embd]};
+    fn: a function that must keep the shape; returns x's shape and dtype.
+    Call fn once (it may be random, like dropout). When fn's output has
+    another shape, raise a ValueError that names both shapes (as residual).
+    Hint: call your residual with a small function (a lambda will do) that
+    normalises its input and then applies fn.
+    """
     return residual(x, lambda h: fn(layer_norm(h, **ln)))

@@ -149,12 +149,21 @@ def _is_buffer(name: str) -> bool:
     return name.startswith("h.") and name.endswith((".attn.bias", ".attn.masked_bias"))
 
 
-def load_gpt2_params(model_dir) -> tuple[dict, dict]:
-    """Read a Hugging Face GPT-2 directory (config.json + model.safetensors) into our hparams and params tree.
+def load_gpt2_params(model_dir):
+    """Read a Hugging Face GPT-2 directory into (hparams, params).
 
-    model_dir -> ({n_vocab, n_ctx, n_embd, n_head, n_layer}, {wte, wpe, blocks[n_layer], ln_f}), float32 leaves.
-    Accepts names with the `transformer.` prefix (transformers' save_pretrained) and without it (the published
-    `gpt2` checkpoint, which may also carry attn.bias buffers and an lm_head.weight equal to wte).
+    model_dir: a str or Path holding config.json and model.safetensors. Returns
+      hparams {n_vocab, n_ctx, n_embd, n_head, n_layer}, from config.json's
+              vocab_size, n_positions, n_embd, n_head, n_layer;
+      params  {"wte": [n_vocab, n_embd], "wpe": [n_ctx, n_embd],
+               "blocks": [n_layer dicts], "ln_f": {"g", "b"}}: float32 arrays
+              (whatever the file stores: the course model's is float16),
+              each where the table of names puts it, e.g. h.3.attn.c_attn.weight
+              -> params["blocks"][3]["attn"]["c_attn"]["w"].
+    Names may start with "transformer." or not. Ignore h.i.attn.bias,
+    h.i.attn.masked_bias and lm_head.weight. A missing tensor raises ValueError
+    naming it.
+    Hint: strip the prefix first: name.removeprefix("transformer.").
     """
     from safetensors.numpy import load_file
 
@@ -320,12 +329,31 @@ class Transformer(nn.Module):
 
 
 class GPT2(nn.Module):
-    """GPT-2 in PyTorch (inference only, no dropout); `state_dict()` keys equal Hugging Face GPT2LMHeadModel's.
+    """GPT-2 in PyTorch, with Hugging Face's state_dict names.
 
-    GPT2(n_vocab, n_ctx, n_embd, n_head, n_layer)(ids) -> logits.  # [batch, n_seq] or [n_seq] -> [..., n_seq, n_vocab]
+    GPT2(n_vocab, n_ctx, n_embd, n_head, n_layer); model(ids) -> logits.
+    state_dict names and shapes, for i = 0 .. n_layer-1; every linear layer is a
+    Conv1D with weight [in, out] and bias [out]:
+      transformer.wte.weight              [n_vocab, n_embd]
+      transformer.wpe.weight              [n_ctx, n_embd]
+      transformer.h.i.ln_1.weight, .bias  [n_embd]
+      transformer.h.i.attn.c_attn.weight  [n_embd, 3*n_embd], and .bias
+      transformer.h.i.attn.c_proj.weight  [n_embd, n_embd], and .bias
+      transformer.h.i.ln_2.weight, .bias  [n_embd]
+      transformer.h.i.mlp.c_fc.weight     [n_embd, 4*n_embd], and .bias
+      transformer.h.i.mlp.c_proj.weight   [4*n_embd, n_embd], and .bias
+      transformer.ln_f.weight, .bias      [n_embd]
+      lm_head.weight                      the very Parameter transformer.wte.weight
+    and nothing else: one Parameter under two names (parameters() counts it
+    once), and no buffers in the state_dict (a causal-mask buffer, if you keep
+    one, is registered with persistent=False).
+    Hint: a name is an attribute path: self.transformer.h[0].attn.c_attn.weight
+    is saved as "transformer.h.0.attn.c_attn.weight" (nn.ModuleDict and
+    nn.ModuleList build such paths).
     """
 
-    def __init__(self, n_vocab: int, n_ctx: int, n_embd: int, n_head: int, n_layer: int):
+    def __init__(self, n_vocab, n_ctx, n_embd, n_head, n_layer):
+        """Build the submodules at the names above; tie lm_head to transformer.wte."""
         super().__init__()
         if n_embd % n_head:
             raise ValueError(f"n_embd={n_embd} is not divisible by n_head={n_head}")
@@ -337,13 +365,18 @@ class GPT2(nn.Module):
             nn.init.normal_(emb.weight, std=0.02)
 
     @classmethod
-    def from_hparams(cls, hparams: dict) -> GPT2:
-        """A randomly initialised model with these hyper-parameters."""
+    def from_hparams(cls, hparams):
+        """A randomly initialised model: cls(...) with the five hparams values."""
         return cls(**{k: hparams[k] for k in HPARAM_NAMES})
 
     @classmethod
-    def from_params(cls, hparams: dict, params: dict) -> GPT2:
-        """A model holding a copy of a NumPy params tree (as load_gpt2_params or init_params return it)."""
+    def from_params(cls, hparams, params):
+        """A model holding a NumPy params tree (as load_gpt2_params returns it).
+
+        Build {state_dict name: torch.tensor(array)} (g, b -> weight, bias;
+        w, b -> weight, bias; lm_head.weight is wte), then load it with
+        model.load_state_dict(state, strict=True).
+        """
         model = cls.from_hparams(hparams)
         state = {PREFIX + name: torch.tensor(np.asarray(_get(params, path), dtype=np.float32))
                  for name, path, _ in checkpoint_layout(hparams)}
@@ -357,11 +390,12 @@ class GPT2(nn.Module):
         return KVCache(hp["n_layer"], batch, hp["n_head"], hp["n_ctx"], hp["n_embd"] // hp["n_head"],
                        dtype=self.transformer.wte.weight.dtype)
 
-    def forward(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        """Logits for every position of `ids`.  # [batch, n_seq] or [n_seq] -> [..., n_seq, n_vocab]
+    def forward(self, ids, cache=None):
+        """Logits for every position.  # [batch, n_seq] -> [batch, n_seq, n_vocab]
 
-        With a `cache`, `ids` are the tokens that follow the cache.length cached ones: their positions start at
-        cache.length, and their keys/values are appended to the cache (in place).
+        ids: a LongTensor [batch, n_seq], or [n_seq] (logits [n_seq, n_vocab]).
+        More than n_ctx tokens raise ValueError naming n_ctx.
+        cache: leave it out (the reference uses it for chapter 08's KV cache).
         """
         squeeze = ids.dim() == 1
         ids = ids[None] if squeeze else ids  # -> [batch, n_seq]

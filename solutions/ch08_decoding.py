@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .ch01_tokens_and_embeddings import ENDOFTEXT_ID, embed
+from .ch01_tokens_and_embeddings import embed
 from .ch02_layer_norm import layer_norm
 from .ch03_gelu_ffn import ffn, linear
 from .ch05_attention import merge_heads, softmax, split_heads
@@ -30,23 +30,39 @@ def last_row(logits: np.ndarray) -> np.ndarray:
     return logits[-1] if logits.ndim == 2 else logits
 
 
-def greedy(logits: np.ndarray) -> int:
-    """The most likely next token (the first one on a tie).  # [n_seq, n_vocab] or [n_vocab] -> int"""
+def greedy(logits):
+    """The most likely next token.  # [n_seq, n_vocab] or [n_vocab] -> int
+
+    The next token follows the LAST position: use its row, logits[-1], when
+    logits is 2-D. On a tie the first (lowest) id wins, as np.argmax gives it.
+    Return a Python int.
+    Hint: np.argmax over the vocabulary axis of that one row.
+    """
     return int(np.argmax(last_row(logits)))
 
 
-def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """Divide the logits by the temperature (> 0): < 1 sharpens the distribution, > 1 flattens it.  # [...] -> [...]"""
+def apply_temperature(logits, temperature):
+    """The logits divided by the temperature.  # [...] -> [...], same dtype
+
+    temperature < 1 sharpens the distribution, > 1 flattens it. A temperature
+    <= 0 has no meaning (0 included: greedy() is the T -> 0 limit): raise
+    ValueError with a message mentioning temperature.
+    Hint: return a new array; don't divide the caller's array in place (no /=).
+    """
     if not temperature > 0:  # also rejects NaN
         raise ValueError(f"temperature must be > 0, got {temperature} (for greedy decoding use greedy())")
     return np.asarray(logits) / temperature
 
 
-def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
-    """Set every logit below the k-th largest to -inf.  # [..., n_vocab] -> [..., n_vocab]
+def top_k_filter(logits, k):
+    """Keep the k largest logits of each row; set every other one to -inf.
 
-    Like Hugging Face's TopKLogitsWarper, a logit equal to the k-th largest is kept, so ties can keep more than k.
-    (A learner's filter may use any value <= -1e9, e.g. chapter 05's -1e10, instead of -inf: the check accepts both.)
+    # [..., n_vocab] -> [..., n_vocab] (same dtype)
+    A filtered logit may be -inf or any value <= -1e9 (chapter 05's -1e10).
+    Like Hugging Face: every logit >= the k-th largest stays (a tie at the k-th
+    keeps more than k); k > n_vocab keeps everything; k < 1 raises ValueError
+    mentioning top_k.
+    Hint: the k-th largest of each row is np.sort(logits, axis=-1)[..., -k, None].
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"top_k must be a positive integer, got {k!r}")
@@ -56,15 +72,19 @@ def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
     return np.where(logits < kth_largest, -np.inf, logits).astype(logits.dtype)
 
 
-def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
-    """Nucleus filter: keep the most likely tokens whose probabilities add up to p, at least one; others -> -inf.
+def top_p_filter(logits, p):
+    """Nucleus filter: keep the smallest set of most likely tokens whose
+    probabilities add up to p or more; set every other logit to -inf (or any
+    value <= -1e9, such as chapter 05's -1e10).
 
-    # [..., n_vocab] -> [..., n_vocab]
-    Exactly Hugging Face's TopPLogitsWarper: sort ascending, remove every token whose cumulative probability
-    (counted from the least likely) is <= 1 - p, never the most likely one. Equal logits are sorted by index (a
-    stable sort), so when equal logits straddle the cut the lower-index ones go first; transformers uses an
-    unstable `torch.sort` there, which removes as many of them but may choose which ones differently (so the check
-    judges only how many of the tied logits stay). A filtered logit may also be any value <= -1e9 instead of -inf.
+    # [..., n_vocab] -> [..., n_vocab] (same dtype); each row has its own nucleus
+    A token stays when the tokens more likely than it add up to less than p: the
+    token that crosses p stays, and so does the most likely one, always. p=1 keeps
+    every token; p outside [0, 1] raises ValueError mentioning top_p. Which of
+    several EQUAL logits at the cut stay is up to you (only how many is checked:
+    Hugging Face's torch.sort is unstable there), but count tokens, not values.
+    Hint: order = np.argsort(-logits, axis=-1); softmax and np.cumsum the sorted
+    rows; put the decisions back in place with np.put_along_axis(mask, order, ...).
     """
     p = float(p)
     if not 0 <= p <= 1:
@@ -81,12 +101,16 @@ def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
     return np.where(remove, -np.inf, logits).astype(logits.dtype)
 
 
-def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
-                top_k: int | None = None, top_p: float | None = None) -> int:
-    """Draw the next token: temperature, then top-k, then top-p, then softmax and one draw from `rng`.
+def sample_next(logits, rng, temperature=1.0, top_k=None, top_p=None):
+    """Draw the next token as Hugging Face does.
 
     # [n_seq, n_vocab] or [n_vocab] -> int
-    temperature=0 means greedy (the limit of ever lower temperatures); top_k/top_p=None skip that filter.
+    On the last position's logits: apply_temperature, then top_k_filter (unless
+    top_k is None), then top_p_filter (unless top_p is None), then probs = softmax
+    of the result as float64, then ONE draw: int(rng.choice(len(probs), p=probs)),
+    exactly that call, so that a seed gives the reference's tokens.
+    temperature=0 means greedy (no draw).
+    Hint: reuse your greedy, apply_temperature, top_k_filter and top_p_filter.
     """
     logits = last_row(logits)
     if temperature == 0:
@@ -123,15 +147,20 @@ def _check_room(n_prompt: int, n_new: int, n_ctx: int) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def generate(ids, params: dict, n_head: int, n_new: int, *, rng: np.random.Generator | None = None,
-             temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-             eos_id: int | None = ENDOFTEXT_ID) -> list[int]:
-    """Autoregressive decoding, re-running the whole sequence for every token.  # [n_prompt] -> list[int] (<= n_new)
+def generate(ids, params, n_head, n_new, *, rng=None, temperature=1.0, top_k=None,
+             top_p=None, eos_id=50256):
+    """Up to n_new tokens after the prompt ids, re-running gpt2 for each one.
 
-    Returns only the new tokens. Greedy when rng is None (temperature, top_k and top_p are then ignored),
-    otherwise sample_next with those settings. Stops after emitting eos_id, which is included in the output
-    (like Hugging Face); eos_id=None never stops early. The prompt plus n_new must fit in n_ctx (filling it exactly
-    is fine; a prompt of n_ctx tokens with n_new=0 gives []), checked before the model runs. `ids` is not modified.
+    # [n_prompt] -> list[int] (at most n_new)
+    Each step: logits = gpt2(prompt + new so far, **params, n_head=n_head); the
+    next token is greedy(logits) when rng is None, else sample_next(logits, rng,
+    temperature, top_k, top_p), one call per token. Stop after n_new tokens, or
+    right after emitting a token equal to eos_id (keep it; eos_id=None never
+    stops early). Return only the new tokens; leave the caller's ids unchanged.
+    len(ids) + n_new may reach n_ctx (the rows of params["wpe"]) exactly; more
+    raises ValueError naming n_ctx, checked before running the model.
+    Hint: keep the new tokens in a list of their own, new, and call
+    gpt2(prompt + new, ...).
     """
     prompt = [int(i) for i in ids]
     _check_room(len(prompt), n_new, n_ctx=params["wpe"].shape[0])
@@ -189,12 +218,18 @@ def mha_cached(x: np.ndarray, c_attn: dict, c_proj: dict, n_head: int, kv):
     return linear(merge_heads(heads), **c_proj), (k, v)
 
 
-def gpt2_cached(ids, params: dict, n_head: int, cache=None):
-    """GPT-2's forward pass for new tokens only, given the keys and values of the positions before them.
+def gpt2_cached(ids, params, n_head, cache=None):
+    """GPT-2's forward pass for new tokens, reusing the past keys and values.
 
-    ([n_new], params, n_head, cache) -> (logits [n_new, n_vocab], cache holding n_past + n_new positions)
-    cache: None (nothing yet) or a list with one (k, v) pair per block, each [n_head, n_past, d_head].
-    The new tokens sit at positions n_past, n_past+1, ...; the cache passed in is not modified.
+    ([n_new] ids, params, n_head, cache) -> (logits [n_new, n_vocab], new cache)
+    cache: None, or a list with one (k, v) tuple per block, each [n_head, n_past,
+    d_head]. The new tokens sit at positions n_past, n_past+1, ...; query i may
+    attend to keys 0 .. n_past + i. Return a NEW cache list holding n_past + n_new
+    positions (leave the one passed in unchanged). More than n_ctx positions in
+    all raise ValueError naming n_ctx. With cache=None this is gpt2(ids, **params,
+    n_head=n_head) that also returns the cache.
+    Hint: in each block, k = np.concatenate([k_past, k_new], axis=1) (and v), then
+    attend with a mask of shape [n_new, n_past + n_new].
     """
     wte, wpe, blocks, ln_f = params["wte"], params["wpe"], params["blocks"], params["ln_f"]
     x = embed_at(ids, wte, wpe, start=cache_length(cache))  # -> [n_new, n_embd]
@@ -208,12 +243,15 @@ def gpt2_cached(ids, params: dict, n_head: int, cache=None):
     return layer_norm(x, **ln_f) @ wte.T, new_cache  # -> [n_new, n_vocab]
 
 
-def generate_cached(ids, params: dict, n_head: int, n_new: int, *, rng: np.random.Generator | None = None,
-                    temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                    eos_id: int | None = ENDOFTEXT_ID) -> list[int]:
-    """`generate` with a KV cache: the prompt is run once, then one token per step.  # [n_prompt] -> list[int]
+def generate_cached(ids, params, n_head, n_new, *, rng=None, temperature=1.0,
+                    top_k=None, top_p=None, eos_id=50256):
+    """generate with a KV cache: the prompt runs once, then one token per step.
 
-    Same arguments, checks and output as generate(); the token ids are identical.
+    # [n_prompt] -> list[int] (at most n_new)
+    The same arguments, rules and output as generate: the very same token ids,
+    and the same ValueError when len(ids) + n_new exceeds n_ctx.
+    Hint: logits, cache = gpt2_cached(prompt, params, n_head) once, then for
+    every new token logits, cache = gpt2_cached([token], params, n_head, cache).
     """
     prompt = [int(i) for i in ids]
     _check_room(len(prompt), n_new, n_ctx=params["wpe"].shape[0])

@@ -115,11 +115,17 @@ def tokenize_works(works: dict[str, str]) -> np.ndarray:
     return np.array(ids, dtype=np.uint16)
 
 
-def get_batch(tokens: np.ndarray, batch_size: int, n_ctx: int, rng: np.random.Generator):
+def get_batch(tokens, batch_size, n_ctx, rng):
     """Random windows of the token stream and the same windows one token later.
 
-    [n_tokens] -> x [batch_size, n_ctx], y [batch_size, n_ctx] (int64), with y[b, t] = x[b, t + 1] = the token that
-    follows x[b, :t+1]: one window gives n_ctx next-token predictions at once.
+    tokens: [n_tokens] ints (uint16 from tokenize_works); rng: np.random.Generator.
+    Returns x, y: two int64 arrays [batch_size, n_ctx] (NumPy arrays or torch
+    tensors) with y[b, t] = x[b, t + 1]: row b is tokens[s : s + n_ctx] and
+    y's row is tokens[s + 1 : s + n_ctx + 1].
+    Draw all the starts s in ONE call: rng.integers(0, len(tokens) - n_ctx,
+    size=batch_size) (the upper end is exclusive, so every window fits).
+    Fewer than n_ctx + 1 tokens: raise ValueError.
+    Hint: take windows of n_ctx + 1 tokens, then split them into [:, :-1], [:, 1:].
     """
     if len(tokens) < n_ctx + 1:
         raise ValueError(f"{len(tokens)} tokens are too few for windows of n_ctx + 1 = {n_ctx + 1}")
@@ -139,10 +145,16 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return logits - (m + np.log(np.sum(np.exp(logits - m), axis=-1, keepdims=True)))
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
-    """Mean negative log-probability of the targets, in nats.  # [..., n_vocab], [...] ints -> float
+def cross_entropy(logits, targets):
+    """Mean negative log-probability of the targets, in nats.
 
-    A uniform guess (all logits equal) costs ln(n_vocab) per token: ln 50257 = 10.82 nats.
+    # logits [..., n_vocab] (float32 or float64), targets [...] ints -> float
+    Row i of the logits scores the token targets[i]; average -ln p over every
+    position (the mean, not the sum), natural log. Must stay exact for huge
+    logits (±1e4): use log-sum-exp, ln p = x - max - ln(sum(exp(x - max))),
+    never exp of the raw logits nor ln(softmax). Return a float.
+    Hint: np.take_along_axis(logp, targets[..., None], axis=-1) picks the
+    target's entry at every position.
     """
     logits = np.asarray(logits, dtype=np.float64)
     targets = np.asarray(targets)
@@ -300,9 +312,16 @@ def configure_optimizer(model, lr: float, weight_decay: float):
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8)
 
 
-def lr_at(step: int, max_lr: float, min_lr: float, warmup_steps: int, max_steps: int) -> float:
-    """Learning rate at `step` (0-based): linear warm-up from max_lr/warmup_steps to max_lr over `warmup_steps`, then a
-    cosine from max_lr down to min_lr at `max_steps`; min_lr after that.  # int -> float
+def lr_at(step, max_lr, min_lr, warmup_steps, max_steps):
+    """The learning rate at step (0-based): linear warm-up, then cosine decay.
+
+    # int -> float
+    step < warmup_steps:  max_lr * (step + 1) / warmup_steps
+    up to max_steps:      min_lr + 0.5 * (1 + cos(pi * progress)) * (max_lr - min_lr)
+                          with progress = (step - warmup_steps) / (max_steps - warmup_steps)
+    step >= max_steps:    min_lr (no restart)
+    warmup_steps may be 0 (no warm-up).
+    Hint: math.cos and math.pi.
     """
     if step < warmup_steps:
         return max_lr * (step + 1) / warmup_steps
@@ -312,10 +331,17 @@ def lr_at(step: int, max_lr: float, min_lr: float, warmup_steps: int, max_steps:
     return min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (max_lr - min_lr)
 
 
-def train_step(model, optimizer, x, y, clip: float = 1.0) -> float:
-    """One step of gradient descent on one batch; returns the batch's loss before the step (nats per token).
+def train_step(model, optimizer, x, y, clip=1.0):
+    """One step of gradient descent on one batch; returns the batch's loss
+    before the step (mean nats per token) as a Python float.
 
-    x, y: [batch, n_seq] int64 (arrays or tensors) -> float
+    model: ids [batch, n_seq] -> logits [batch, n_seq, n_vocab] (a torch module,
+    possibly in eval mode: switch it to training mode first); optimizer: any
+    torch optimizer over its parameters; x, y: int64 tensors [batch, n_seq].
+    In this order: model.train(), optimizer.zero_grad(), the cross-entropy of
+    model(x) against y, backward(), clip the gradients' total norm to clip with
+    torch.nn.utils.clip_grad_norm_, optimizer.step().
+    Hint: F.cross_entropy wants [N, n_vocab] and [N]: reshape(-1, ...).
     """
     model.train()
     x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -566,12 +592,15 @@ def course_model_dir() -> Path:
     return COURSE_MODEL_DIR
 
 
-def gpt2_generate(prompt: str, n_tokens_to_generate: int = 40) -> str:
-    """deep-ml's (and picoGPT's) end-to-end function on the course model: the text of the greedy continuation of
-    `prompt` — only the new text, without the prompt.  # str -> str
+def gpt2_generate(prompt, n_tokens_to_generate=40):
+    """The greedy continuation of prompt by the course model, as text.
 
-    load_gpt2_params(course_model_dir()) (chapter 07), encode (chapter 01), chapter 08's generate with rng=None
-    (greedy; it stops early after <|endoftext|>), decode (chapter 01).
+    # str -> str: only the new text, without the prompt
+    Load the model from course_model_dir() with load_gpt2_params, encode the
+    prompt, generate exactly n_tokens_to_generate tokens greedily (chapter
+    08's generate with rng=None; it stops early only after <|endoftext|>),
+    and decode all the new ids at once.
+    Hint: hparams["n_head"] is the head count generate needs.
     """
     hparams, params = load_gpt2_params(course_model_dir())
     new = generate(encode(prompt), params, hparams["n_head"], n_tokens_to_generate)

@@ -9,8 +9,9 @@ from pathlib import Path
 import nbformat
 
 from autograder import exercises_of
+from autograder.engine import MUTANT_PREAMBLE as PREAMBLE
+from autograder.engine import Mutant, all_mutants
 from autograder.notebooks import cell_role, chapter_paths, learner_notebook, source_notebook, write_notebook
-from tests.mutants import PREAMBLE, Mutant, all_mutants
 
 GRADED_CHAPTERS = [p.name[:2] for p in chapter_paths() if exercises_of(p.name[:2])]
 

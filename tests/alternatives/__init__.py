@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 
-from tests.mutants import PREAMBLE
+from autograder.engine import MUTANT_PREAMBLE as PREAMBLE
 
 
 @dataclass(frozen=True)
