@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .notebooks import ROOT, chapter_paths, source_notebook, write_notebook
+from .notebooks import ROOT, chapter_number, chapter_paths, source_notebook, write_notebook
 
 CONFIG = Path(__file__).with_name("nbgrader_config.py")
 # MathJax 3 (npm's mathjax package, which `make install` fetches for the website): its SVG build is one file
@@ -27,7 +27,7 @@ def write_course(root: Path, chapters: list[str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CONFIG, root / "nbgrader_config.py")
     for path in chapter_paths():
-        if chapters and path.name[:2] not in chapters:
+        if chapters and chapter_number(path) not in chapters:
             continue
         write_notebook(source_notebook(path), root / "source" / path.stem / f"{path.stem}.ipynb")
     write_feedback_template(root / "templates")

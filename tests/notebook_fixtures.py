@@ -11,9 +11,16 @@ import nbformat
 from autograder import exercises_of
 from autograder.engine import MUTANT_PREAMBLE as PREAMBLE
 from autograder.engine import Mutant, all_mutants
-from autograder.notebooks import cell_role, chapter_paths, learner_notebook, source_notebook, write_notebook
+from autograder.notebooks import (
+    cell_role,
+    chapter_number,
+    chapter_paths,
+    learner_notebook,
+    source_notebook,
+    write_notebook,
+)
 
-GRADED_CHAPTERS = [p.name[:2] for p in chapter_paths() if exercises_of(p.name[:2])]
+GRADED_CHAPTERS = [chapter_number(p) for p in chapter_paths() if exercises_of(chapter_number(p))]
 
 
 def chapter_file(chapter: str) -> Path:

@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 import sys
 
+from ..notebooks import chapter_number
 from . import __path__ as PACKAGE_PATH
 
 
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="*", help="only these chapters (e.g. 06); default: all")
     args = parser.parse_args(argv)
     for info in sorted(pkgutil.iter_modules(PACKAGE_PATH), key=lambda m: m.name):
-        if not info.name.startswith("ch") or (args.chapters and info.name[2:4] not in args.chapters):
+        if not info.name.startswith("ch") or (args.chapters and chapter_number(info.name) not in args.chapters):
             continue
         module = importlib.import_module(f"{__package__}.{info.name}")
         if hasattr(module, "rebuild_fixtures"):
