@@ -24,9 +24,11 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from solutions.params import HParams
+
 COURSE_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "course_model"
 # Only for the fallback: GPT-2's tokenizer (every token id has an embedding), small enough to build in a blink.
-SMALL = {"n_vocab": 50257, "n_ctx": 128, "n_embd": 64, "n_head": 4, "n_layer": 2}
+SMALL = HParams(n_vocab=50257, n_ctx=128, n_embd=64, n_head=4, n_layer=2)
 FROM_GPT2_DIR = "gpt2_dir"  # Checkpoint.kind: the GPT-2 in $GPT2_DIR (OpenAI's GPT-2 small, normally)
 COURSE = "course"  # the course model, data/course_model/
 RANDOM = "random"  # the fallback: random weights

@@ -5,8 +5,9 @@ directory, a generator with a seed) and returns plain data (NumPy arrays, lists,
 
 This module runs inside the grading sandbox, which must not see the chapters' exercise modules (hidden-case generators,
 known mistakes) nor the chapter's own reference. So it imports only the standard library, NumPy, PyTorch, tiktoken
-and safetensors — never `solutions` and never `autograder.exercises`. The exercise modules import their probes from
-here.
+and safetensors at module level — never `solutions` and never `autograder.exercises`. A probe may import, inside its
+function, what every chapter's sandbox holds: `solutions.params` (HParams) and the chapters before its own. The
+exercise modules import their probes from here.
 """
 
 from __future__ import annotations
@@ -214,7 +215,10 @@ def _shape_tree(hparams: dict) -> dict:
 
     hparams -> {wte, wpe, blocks, ln_f}, like solutions.init_params
     """
-    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
+    from solutions.params import HParams  # in every sandbox
+
+    h = HParams.of(hparams)
+    n_embd = h.n_embd
 
     def leaf(*shape):
         return np.broadcast_to(np.float32(0), shape)
@@ -227,8 +231,8 @@ def _shape_tree(hparams: dict) -> dict:
 
     blocks = [{"ln_1": ln(), "attn": {"c_attn": lin(n_embd, 3 * n_embd), "c_proj": lin(n_embd, n_embd)},
                "ln_2": ln(), "mlp": {"c_fc": lin(n_embd, 4 * n_embd), "c_proj": lin(4 * n_embd, n_embd)}}
-              for _ in range(n_layer)]
-    return {"wte": leaf(n_vocab, n_embd), "wpe": leaf(n_ctx, n_embd), "blocks": blocks, "ln_f": ln()}
+              for _ in range(h.n_layer)]
+    return {"wte": leaf(h.n_vocab, n_embd), "wpe": leaf(h.n_ctx, n_embd), "blocks": blocks, "ln_f": ln()}
 
 
 def count_of_size(fn, hparams):
@@ -244,12 +248,15 @@ PREFIX = "transformer."
 
 def _checkpoint_layout(hparams: dict):
     """(Hugging Face name without prefix, path in the params tree, shape) for every GPT-2 weight."""
-    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
-    yield "wte.weight", ("wte",), (n_vocab, n_embd)
-    yield "wpe.weight", ("wpe",), (n_ctx, n_embd)
+    from solutions.params import HParams  # in every sandbox (chapter 07's checkpoint_layout is not)
+
+    h = HParams.of(hparams)
+    n_embd = h.n_embd
+    yield "wte.weight", ("wte",), (h.n_vocab, n_embd)
+    yield "wpe.weight", ("wpe",), (h.n_ctx, n_embd)
     linears = {"attn.c_attn": (n_embd, 3 * n_embd), "attn.c_proj": (n_embd, n_embd),
                "mlp.c_fc": (n_embd, 4 * n_embd), "mlp.c_proj": (4 * n_embd, n_embd)}
-    for i in range(n_layer):
+    for i in range(h.n_layer):
         for ln in ("ln_1", "ln_2"):
             yield f"h.{i}.{ln}.weight", ("blocks", i, ln, "g"), (n_embd,)
             yield f"h.{i}.{ln}.bias", ("blocks", i, ln, "b"), (n_embd,)
@@ -373,8 +380,10 @@ def _one_thread(probe):
 def _build(GPT2, hparams: dict):
     import torch
 
+    from solutions.params import HParams  # in every sandbox
+
     torch.manual_seed(0)  # the random initial weights are the same on every run
-    return GPT2(**{k: hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")})
+    return GPT2(**HParams.of(hparams))  # by name: the learner's GPT2(n_vocab, n_ctx, n_embd, n_head, n_layer)
 
 
 def _numpy(out):

