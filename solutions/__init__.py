@@ -19,7 +19,7 @@ _MODULES = {
                       "top_k_filter", "top_p_filter"],
     "ch09_training": ["course_model_dir", "cross_entropy", "get_batch", "gpt2_generate", "lr_at", "read_log",
                       "read_works", "split_works", "tokenize_works", "train_step"],
-    "params": ["GPT2_SMALL", "init_params"],
+    "params": ["GPT2_SMALL", "HParams", "init_params"],
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 __all__ = sorted(_WHERE)
