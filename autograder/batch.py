@@ -6,18 +6,20 @@ file alone. `--roster` adds a `missing` row for every listed learner without a n
 `roster = unknown`; `--due` / `--late-penalty` fill the `late`, `days_late`, `penalty` and `final_score` columns
 (autograder.intake.lateness / penalty).
 
-For every learner and chapter it writes DIR/<learner>/<chapter>/results.json (Gradescope's format plus `status`;
-no seed: learners may see it) and feedback.md beside it (autograder.feedback), atomically; then DIR/grades.csv (for
-the instructor only, every field neutralised for spreadsheets). The seed of the hidden cases is an instructor-side
-record: DIR/.autograder/run.json (the run's seed, and whether it finished) and
-DIR/.autograder/records/<learner>/<chapter>.json (seed, sha256 of what was graded, the grader's version).
+For every learner and chapter it writes DIR/<learner>/<chapter>/results.json (autograder.results: Gradescope's
+format plus `status` and the submission's fields; no seed: learners may see it) and feedback.md beside it
+(autograder.feedback), atomically; then DIR/grades.csv (for the instructor only, every field neutralised for
+spreadsheets). The seed of the hidden cases is an instructor-side record: DIR/.autograder/run.json (the run's seed,
+and whether it finished) and DIR/.autograder/records/<learner>/<chapter>.json (seed, sha256 of what was graded,
+the grader's version).
 
 A result is reused only when the submitted file (sha256), the seed and the grader's version (a hash of the chapter's
 checks, the engine and the reference: `grader_version`) are unchanged: an interrupted run resumes with its own seed;
 a fixed check regrades its chapter without --regrade; a new run after a finished one draws a fresh seed (unless
 --seed is given), so re-grading after learners saw their feedback never reuses a seed they could know. Every
-submission gets a status: graded, timeout, memory, crashed, invalid-output, invalid-notebook or missing — never a
-silent 0. `python -m autograder report DIR` then writes the class report (autograder.class_report).
+submission gets a status (autograder.results.Status: graded, timeout, memory, crashed, invalid-output,
+invalid-notebook or missing) — never a silent 0. `python -m autograder report DIR` then writes the class report
+(autograder.class_report).
 """
 
 from __future__ import annotations
@@ -27,19 +29,19 @@ import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from . import intake
 from .engine import grading_seed
-from .grading import STATUSES, check_submission_file, grade_notebook, max_score_of
+from .grading import check_submission_file, grade_file
 from .intake import Submission
 from .notebooks import InvalidNotebook, chapter_of, read_notebook
+from .results import NotebookResult, Status, Submitted, round_score
 from .sandbox import Limits, SandboxUnavailable, require_sandbox
 
-FINAL = STATUSES
 CSV_FIELDS = ["learner", "chapter", "score", "max_score", "status", "late", "days_late", "penalty", "final_score",
               "submitted_at", "roster", "seed", "message"]
 INSTRUCTOR = ".autograder"  # DIR/.autograder: the instructor's records (seeds)
@@ -101,6 +103,14 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def read_result(path: Path) -> NotebookResult | None:
+    """A results.json read back, or None when it is missing, unreadable or not a result."""
+    try:
+        return NotebookResult.from_json(_read_json(path))
+    except ValueError:
+        return None
+
+
 def run_seed(out: Path, seed: int | None) -> int:
     """The seed of this run: --seed; else the seed of an interrupted run in `out`; else a fresh one."""
     run = _read_json(out / INSTRUCTOR / "run.json")
@@ -126,7 +136,8 @@ class Policy:
     late_penalty: float = 0.0  # share of the chapter's points per started day late
 
 
-GRADER_FILES = ("engine.py", "probes.py", "channel.py", "child.py", "sandbox.py", "grading.py", "notebooks.py")
+GRADER_FILES = ("engine.py", "probes.py", "channel.py", "child.py", "sandbox.py", "grading.py", "results.py",
+                "notebooks.py")
 
 
 @cache
@@ -155,7 +166,7 @@ def grader_version(chapter: str | None = None) -> str:
 
 
 def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bool,
-              policy: Policy | None = None) -> tuple[dict, bool]:
+              policy: Policy | None = None) -> tuple[NotebookResult, bool]:
     """(result, graded now?) for one submission, reusing a finished result only when the submitted file, the seed
     and the grader's version are all unchanged."""
     policy = policy or Policy()
@@ -164,25 +175,23 @@ def grade_one(sub: Submission, out: Path, seed: int, limits: Limits, regrade: bo
     record = _read_json(_record_path(out, sub.learner, sub.chapter or "unknown"))
     late, days = intake.lateness(sub, policy.due)
     if not regrade and target.is_file() and record:
-        old = _read_json(target)
-        if old and old.get("status") in FINAL and record.get("sha256") == old.get("sha256") == digest \
-                and record.get("seed") == seed and record.get("grader") == grader_version(old.get("chapter")):
-            new = {**old, "seed": seed, "roster": _roster_mark(sub)}
+        old = read_result(target)
+        if old and old.submitted and record.get("sha256") == old.submitted.sha256 == digest \
+                and record.get("seed") == seed and record.get("grader") == grader_version(old.chapter):
+            new = replace(old, seed=seed, submitted=replace(old.submitted, roster=_roster_mark(sub)))
             _apply_late(new, late, days, sub, policy)
-            if any(new.get(k) != old.get(k) for k in new if k != "seed"):  # a new due date, penalty or roster
-                _write_result(out, sub.learner, old.get("chapter") or sub.chapter or "unknown", new)
+            if new.submitted != old.submitted:  # a new due date, penalty or roster
+                _write_result(out, sub.learner, old.chapter or sub.chapter or "unknown", new)
             return new, False
     if sub.path is None:
-        result = {"status": "missing", "chapter": sub.chapter, "score": 0, "max_score": max_score_of(sub.chapter),
-                  "seed": seed, "execution_time": 0.0, "tests": [],
-                  "output": f"Not graded (missing): no notebook of chapter {sub.chapter or '?'} from {sub.learner}"}
+        result = NotebookResult.not_graded(Status.MISSING, f"no notebook of chapter {sub.chapter or '?'} from "
+                                           f"{sub.learner}", sub.chapter, seed=seed)
     else:
-        result = grade_notebook(sub.path, seed=seed, limits=limits, chapter=sub.chapter)
-    result.update(learner=sub.learner, submission=sub.path.name if sub.path else None, sha256=digest,
-                  roster=_roster_mark(sub))
+        result = grade_file(sub.path, seed=seed, limits=limits, chapter=sub.chapter)
+    result.submitted = Submitted(learner=sub.learner, submission=sub.path.name if sub.path else None, sha256=digest,
+                                 roster=_roster_mark(sub))
     _apply_late(result, late, days, sub, policy)
-    chapter = result.get("chapter") or sub.chapter or "unknown"
-    _write_result(out, sub.learner, chapter, result)
+    _write_result(out, sub.learner, result.chapter or sub.chapter or "unknown", result)
     return result, True
 
 
@@ -190,46 +199,39 @@ def _roster_mark(sub: Submission) -> str:
     return "" if sub.on_roster is None else ("yes" if sub.on_roster else "unknown")
 
 
-def _apply_late(result: dict, late: bool | None, days: float, sub: Submission, policy: Policy) -> None:
-    cut = intake.penalty(float(result.get("score") or 0), float(result.get("max_score") or 0), days,
-                         policy.late_penalty) if late else 0.0
-    result.update(late=late, days_late=round(days, 3), penalty=cut,
-                  final_score=_round(max(0.0, float(result.get("score") or 0) - cut)),
-                  submitted_at=sub.submitted_at.isoformat() if sub.submitted_at else None)
+def _apply_late(result: NotebookResult, late: bool | None, days: float, sub: Submission, policy: Policy) -> None:
+    cut = intake.penalty(float(result.score), float(result.max_score), days, policy.late_penalty) if late else 0.0
+    result.submitted = replace(result.submitted, late=late, days_late=round(days, 3), penalty=cut,
+                               final_score=round_score(max(0.0, float(result.score) - cut)),
+                               submitted_at=sub.submitted_at.isoformat() if sub.submitted_at else None)
 
 
-def _round(x: float):
-    x = round(float(x), 4)
-    return int(x) if x == int(x) else x
-
-
-def _write_result(out: Path, learner: str, chapter: str, result: dict) -> None:
+def _write_result(out: Path, learner: str, chapter: str, result: NotebookResult) -> None:
     """results.json for the learner (without the seed), feedback.md beside it, the seed in the instructor's
     record."""
     from .feedback import write_feedback
 
     _write_json_atomic(_record_path(out, learner, chapter),
-                       {"seed": result.get("seed"), "sha256": result.get("sha256"), "status": result.get("status"),
-                        "grader": grader_version(result.get("chapter"))})
-    public = {k: v for k, v in result.items() if k != "seed"}
-    _write_json_atomic(out / learner / chapter / "results.json", public)
-    write_feedback(public, out / learner / chapter / "feedback.md")
+                       {"seed": result.seed, "sha256": result.submitted.sha256 if result.submitted else None,
+                        "status": result.status.value, "grader": grader_version(result.chapter)})
+    _write_json_atomic(out / learner / chapter / "results.json", result.to_json(with_seed=False))
+    write_feedback(result, out / learner / chapter / "feedback.md")
 
 
 def write_csv(out: Path) -> Path:
     rows = []
     for path in sorted(out.glob("*/*/results.json")):
         learner, chapter = path.parent.parent.name, path.parent.name
-        r = _read_json(path) or {"status": "crashed", "output": "unreadable result file"}
+        r = read_result(path) or NotebookResult.not_graded(Status.CRASHED, "unreadable result file", chapter,
+                                                           max_score=0)
         record = _read_json(_record_path(out, learner, chapter)) or {}
-        message = "" if r.get("status") == "graded" else ((r.get("output") or "").splitlines() or [""])[0][:300]
-        late = r.get("late")
+        s = r.submitted or Submitted(learner)
         rows.append({k: neutral(v) for k, v in {
-            "learner": learner, "chapter": chapter, "score": r.get("score", 0), "max_score": r.get("max_score", 0),
-            "status": r.get("status"), "late": "" if late is None else ("yes" if late else "no"),
-            "days_late": r.get("days_late", 0) if late else 0, "penalty": r.get("penalty", 0) or 0,
-            "final_score": r.get("final_score", r.get("score", 0)), "submitted_at": r.get("submitted_at") or "",
-            "roster": r.get("roster", ""), "seed": record.get("seed"), "message": message}.items()})
+            "learner": learner, "chapter": chapter, "score": r.score, "max_score": r.max_score,
+            "status": r.status.value, "late": "" if s.late is None else ("yes" if s.late else "no"),
+            "days_late": s.days_late if s.late else 0, "penalty": s.penalty or 0, "final_score": r.final_score,
+            "submitted_at": s.submitted_at or "", "roster": s.roster, "seed": record.get("seed"),
+            "message": r.message}.items()})
     target = out / "grades.csv"
     tmp = target.with_name(".grades.csv.tmp")
     with open(tmp, "w", newline="") as f:
@@ -296,32 +298,34 @@ def grade_all(root: Path, out: Path, chapter: str | None = None, workers: int | 
                 try:
                     result, now = future.result()
                 except Exception as exc:  # a bug of ours must not stop the batch either
-                    result, now = {"status": "crashed", "chapter": sub.chapter, "score": 0,
-                                   "max_score": max_score_of(sub.chapter), "seed": seed, "tests": [],
-                                   "output": f"Not graded (crashed): grader error {type(exc).__name__}"}, True
-                    _write_result(out, sub.learner, sub.chapter or "unknown", {**result, "learner": sub.learner})
+                    result = NotebookResult.not_graded(Status.CRASHED, f"grader error {type(exc).__name__}",
+                                                       sub.chapter, seed=seed)
+                    result.submitted = Submitted(sub.learner, submission=sub.path.name if sub.path else None,
+                                                 roster=_roster_mark(sub))
+                    _write_result(out, sub.learner, sub.chapter or "unknown", result)
+                    now = True
                 results.append((sub, result))
                 fresh += now
-                progress.update(task, advance=1, description=f"{plain(sub.learner)}: {result['status']}")
+                progress.update(task, advance=1, description=f"{plain(sub.learner)}: {result.status}")
     csv_path = write_csv(out)
     _write_json_atomic(out / INSTRUCTOR / "run.json", {"seed": seed, "finished": True})
     table = Table(title=f"{len(results)} submissions ({fresh} graded now, {len(results) - fresh} kept), seed {seed}",
                   title_justify="left")
     for column in ("learner", "chapter", "score", "status"):
         table.add_column(column, justify="right" if column == "score" else "left")
-    for sub, r in sorted(results, key=lambda x: (x[0].learner, str(x[1].get("chapter")))):
-        colour = "green" if r["status"] == "graded" else "red"
-        table.add_row(plain(sub.learner), plain(r.get("chapter")), f"{r['score']}/{r['max_score']}",
-                      f"[{colour}]{plain(r['status'])}[/]")
+    for sub, r in sorted(results, key=lambda x: (x[0].learner, str(x[1].chapter))):
+        colour = "green" if r.graded else "red"
+        table.add_row(plain(sub.learner), plain(r.chapter), f"{r.score}/{r.max_score}",
+                      f"[{colour}]{plain(r.status)}[/]")
     console.print(table)
     counts = {}
     for _, r in results:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f"   → {plain(csv_path)}")
     if unknown:
         console.print(f"[yellow]{len(unknown)} submission(s) from learners not on the roster:[/] "
                       + ", ".join(plain(u) for u in unknown) + "  (graded; column roster = unknown)")
-    late = sum(1 for _, r in results if r.get("late"))
+    late = sum(1 for _, r in results if r.submitted and r.submitted.late)
     if late:
         console.print(f"late: {late} submission(s) (see the late, days_late, penalty and final_score columns)")
     return 0

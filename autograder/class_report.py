@@ -1,9 +1,9 @@
 """The class report: `python -m autograder report RESULTS` (RESULTS: the --out folder of `grade`).
 
 Writes, into RESULTS:
-* report.md and report.html — one page per class: status counts, the score distribution (a histogram), each
-  exercise's pass rate, and for each exercise the known mistakes met most often (by their stable id, with their
-  hint) — what to re-teach on Monday;
+* report.md and report.html — one page per class: status counts (autograder.results.Status), the score
+  distribution (a histogram), each exercise's pass rate, and for each exercise the known mistakes met most often
+  (by their stable id, with their hint) — what to re-teach on Monday;
 * canvas-grades.csv — Canvas' gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, one column per
   chapter with its points possible), final scores (after any late penalty);
 * moodle-grades.csv — Moodle's grade import (ID number, one column per chapter), final scores.
@@ -13,28 +13,29 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 import os
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .batch import neutral
+from .batch import neutral, read_result
 from .intake import chapter_from_name
+from .results import NotebookResult, Status, Submitted
 
 BINS = 10
 
 
-def load_results(out: Path) -> list[dict]:
+def load_results(out: Path) -> list[NotebookResult]:
+    """Every results.json under `out` (learner and chapter from its folders when it does not say them); a file
+    that is not a result counts as crashed."""
     results = []
     for path in sorted(out.glob("*/*/results.json")):
-        try:
-            r = json.loads(path.read_text())
-        except (OSError, ValueError):
-            r = {"status": "crashed", "score": 0, "max_score": 0, "tests": [], "output": "unreadable result file"}
-        if isinstance(r, dict):
-            r.setdefault("learner", path.parent.parent.name)
-            r.setdefault("chapter", path.parent.name)
-            results.append(r)
+        learner, chapter = path.parent.parent.name, path.parent.name
+        r = read_result(path) or NotebookResult.not_graded(Status.CRASHED, "unreadable result file", chapter,
+                                                           max_score=0)
+        r.submitted = r.submitted or Submitted(learner)
+        r.submitted.learner = r.submitted.learner or learner
+        r.chapter = r.chapter or chapter
+        results.append(r)
     return results
 
 
@@ -64,30 +65,30 @@ def hints_of(chapter: str | None) -> dict[str, str]:
     return hints
 
 
-def summarise(results: list[dict]) -> dict:
+def summarise(results: list[NotebookResult]) -> dict:
     """Per chapter: statuses, scores (of graded notebooks), per-exercise pass rates and mistakes."""
     chapters: dict[str, dict] = {}
     for r in results:
-        ch = str(r.get("chapter") or "unknown")
+        ch = str(r.chapter or "unknown")
         c = chapters.setdefault(ch, {"statuses": Counter(), "scores": [], "max_score": 0, "late": 0,
                                      "exercises": defaultdict(lambda: {"n": 0, "passed": 0, "points": 0.0,
                                                                        "max": 0.0, "mistakes": Counter()})})
-        c["statuses"][str(r.get("status"))] += 1
-        c["max_score"] = max(c["max_score"], r.get("max_score") or 0)
-        c["late"] += bool(r.get("late"))
-        if r.get("status") != "graded":
+        c["statuses"][r.status.value] += 1
+        c["max_score"] = max(c["max_score"], r.max_score)
+        c["late"] += bool(r.submitted and r.submitted.late)
+        if not r.graded:
             continue
-        c["scores"].append(float(r.get("final_score", r.get("score")) or 0))
-        per: dict[str, list[dict]] = defaultdict(list)
-        for t in r.get("tests") or []:
-            per[str(t.get("name", "")).replace(" (hidden)", "")].append(t)
+        c["scores"].append(float(r.final_score))
+        per: dict[str, list] = defaultdict(list)
+        for t in r.tests:
+            per[t.exercise].append(t)
         for name, tests in per.items():
             e = c["exercises"][name]
             e["n"] += 1
-            e["passed"] += all(t.get("status") == "passed" for t in tests)
-            e["points"] += sum(float(t.get("score") or 0) for t in tests)
-            e["max"] += sum(float(t.get("max_score") or 0) for t in tests)
-            ids = {t.get("mistake") for t in tests if t.get("status") != "passed" and t.get("mistake")}
+            e["passed"] += all(t.passed for t in tests)
+            e["points"] += sum(float(t.score) for t in tests)
+            e["max"] += sum(float(t.max_score) for t in tests)
+            ids = {t.mistake for t in tests if not t.passed and t.mistake}
             for mistake in ids:  # a learner counts once per exercise, visible and hidden together
                 e["mistakes"][mistake] += 1
     return chapters
@@ -130,12 +131,12 @@ def _median(xs: list[float]) -> float:
     return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 
 
-def render(results: list[dict], top: int = 3) -> tuple[str, str]:
+def render(results: list[NotebookResult], top: int = 3) -> tuple[str, str]:
     """(Markdown, HTML) of the class report."""
     chapters = summarise(results)
-    md = ["# Class report", "", f"{len(results)} results, {len({r.get('learner') for r in results})} learners.", ""]
-    body = [f"<h1>Class report</h1><p>{len(results)} results, {len({r.get('learner') for r in results})} "
-            "learners.</p>"]
+    learners = len({r.learner for r in results})
+    md = ["# Class report", "", f"{len(results)} results, {learners} learners.", ""]
+    body = [f"<h1>Class report</h1><p>{len(results)} results, {learners} learners.</p>"]
     esc = html.escape
     for ch in sorted(chapters):
         c = chapters[ch]
@@ -190,18 +191,18 @@ def render(results: list[dict], top: int = 3) -> tuple[str, str]:
     return "\n".join(md) + "\n", page
 
 
-def write_lms_csvs(results: list[dict], out: Path) -> tuple[Path, Path]:
+def write_lms_csvs(results: list[NotebookResult], out: Path) -> tuple[Path, Path]:
     """canvas-grades.csv and moodle-grades.csv: one row per learner, one column per chapter (final score)."""
     from .notebooks import chapter_paths
 
     names = {p.name[:2]: p.stem for p in chapter_paths()}
-    chapters = sorted({str(r.get("chapter")) for r in results if chapter_from_name(f"{r.get('chapter')}_")})
-    maxima = {ch: max((r.get("max_score") or 0) for r in results if str(r.get("chapter")) == ch) for ch in chapters}
+    chapters = sorted({str(r.chapter) for r in results if chapter_from_name(f"{r.chapter}_")})
+    maxima = {ch: max(r.max_score for r in results if str(r.chapter) == ch) for ch in chapters}
     table: dict[str, dict[str, object]] = defaultdict(dict)
     for r in results:
-        ch = str(r.get("chapter"))
+        ch = str(r.chapter)
         if ch in chapters:
-            table[str(r.get("learner"))][ch] = r.get("final_score", r.get("score", 0)) or 0
+            table[str(r.learner)][ch] = r.final_score or 0
     columns = [names.get(ch, f"chapter {ch}") for ch in chapters]
     canvas, moodle = out / "canvas-grades.csv", out / "moodle-grades.csv"
     with open(canvas, "w", newline="") as f:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-STATUS_TEXT = {
-    "graded": "graded",
-    "timeout": "not graded: the notebook ran past its time limit",
-    "memory": "not graded: the notebook ran out of memory",
-    "crashed": "not graded: the notebook's process ended before its functions could be called",
-    "invalid-output": "not graded: the notebook sent back something that breaks the grading protocol",
-    "invalid-notebook": "not graded: the file is not a notebook of this chapter",
-    "missing": "no submission",
-}
+from .results import NotebookResult, Status
+
+
+def status_text(status: Status) -> str:
+    """The status line of a feedback page: "graded", "no submission", or "not graded: " and why."""
+    if status is Status.GRADED:
+        return "graded"
+    return status.meaning if status is Status.MISSING else f"not graded: {status.meaning}"
 
 
 def _fence(text: str) -> str:
@@ -32,35 +31,31 @@ def _name(text) -> str:
     return "".join(ch for ch in str(text) if ch.isalnum() or ch in " ._-()/")[:80]
 
 
-def feedback_markdown(result: dict) -> str:
-    """The feedback page of one result (a learner's results.json)."""
-    chapter, status = result.get("chapter") or "?", result.get("status", "?")
-    lines = [f"# Feedback: chapter {_name(chapter)}", ""]
-    if result.get("learner"):
-        lines += [f"Learner: `{_name(result['learner'])}`  ", ""]
-    lines += [f"**Score: {result.get('score', 0)} / {result.get('max_score', 0)}** — "
-              f"{STATUS_TEXT.get(status, _name(status))}", ""]
-    if result.get("late"):
-        lines += [f"Handed in late ({result.get('days_late', 0):g} days): penalty {result.get('penalty', 0):g}, "
-                  f"final score {result.get('final_score', result.get('score', 0))}.", ""]
-    tests = result.get("tests") or []
-    if tests:
+def feedback_markdown(result: NotebookResult) -> str:
+    """The feedback page of one result (what the learner's results.json says; never the seed)."""
+    lines = [f"# Feedback: chapter {_name(result.chapter or '?')}", ""]
+    if result.learner:
+        lines += [f"Learner: `{_name(result.learner)}`  ", ""]
+    lines += [f"**Score: {result.score} / {result.max_score}** — {status_text(result.status)}", ""]
+    late = result.submitted if result.submitted and result.submitted.late else None
+    if late:
+        lines += [f"Handed in late ({late.days_late:g} days): penalty {late.penalty:g}, "
+                  f"final score {result.final_score}.", ""]
+    if result.tests:
         lines += ["| exercise | points | result |", "|---|---:|---|"]
-        for t in tests:
-            mark = "passed" if t.get("status") == "passed" else "failed"
-            lines.append(f"| {_name(t.get('name'))} | {t.get('score', 0)}/{t.get('max_score', 0)} | {mark} |")
+        for t in result.tests:
+            lines.append(f"| {_name(t.name)} | {t.score}/{t.max_score} | {t.status} |")
         lines.append("")
-        for t in tests:
-            if t.get("status") == "passed":
+        for t in result.tests:
+            if t.passed:
                 continue
-            lines += [f"## {_name(t.get('name'))}: {t.get('score', 0)}/{t.get('max_score', 0)}", "",
-                      _fence(t.get("output", "")), ""]
-    if result.get("output"):
-        lines += ["## Notes" if status == "graded" else "## Why it was not graded", "", _fence(result["output"]), ""]
+            lines += [f"## {_name(t.name)}: {t.score}/{t.max_score}", "", _fence(t.output), ""]
+    if result.output:
+        lines += ["## Notes" if result.graded else "## Why it was not graded", "", _fence(result.output), ""]
     return "\n".join(lines)
 
 
-def write_feedback(result: dict, path: Path) -> Path:
+def write_feedback(result: NotebookResult, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(feedback_markdown(result), encoding="utf-8")

@@ -34,6 +34,8 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from .results import NotebookResult, Status, TestResult
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["numpy", "torch", "tiktoken", "regex", "safetensors", "matplotlib", "nbformat", "jupytext", "rich",
             "psutil"]
@@ -107,32 +109,35 @@ def _source_files() -> list[tuple[Path, str]]:
     return files
 
 
-def _fallback(chapter: str, max_score: float, tests: list[dict]) -> str:
-    message = ("Not graded (crashed): the autograder could not start. This is not your fault: tell your "
-               "instructor (Gradescope's autograder output says why).")
-    return json.dumps({"score": 0, "output": message, "tests": tests or [
-        {"name": f"chapter {chapter}", "score": 0, "max_score": max_score, "status": "failed", "output": message,
-         "visibility": "visible"}], "extra_data": {"status": "crashed", "chapter": chapter}}, indent=1)
+def _fallback(chapter: str) -> str:
+    """results.json of run_autograder when the grader cannot even start (written when the zip is built)."""
+    result = NotebookResult.not_graded(Status.CRASHED, "the autograder could not start. This is not your fault: "
+                                       "tell your instructor (Gradescope's autograder output says why).", chapter)
+    return json.dumps(to_gradescope(result), indent=1)
 
 
-def _placeholder_tests(chapter: str, message: str) -> list[dict]:
+def _placeholder_tests(chapter: str, message: str) -> list[TestResult]:
     """One failed test per exercise (visible and hidden parts) with the chapter's points: max_score stays right."""
     from .engine import exercises_of
+    from .results import HIDDEN
 
     tests = []
     for e in exercises_of(chapter):
-        tests.append({"name": e.name, "score": 0, "max_score": e.points, "status": "failed", "output": message,
-                      "visibility": "visible"})
+        tests.append(TestResult(e.name, 0, e.points, passed=False, output=message))
         if e.hidden_points:
-            tests.append({"name": f"{e.name} (hidden)", "score": 0, "max_score": e.hidden_points,
-                          "status": "failed", "output": message, "visibility": "after_published"})
+            tests.append(TestResult(e.name + HIDDEN, 0, e.hidden_points, passed=False, output=message))
     return tests
+
+
+def _gradescope_test(t: TestResult) -> dict:
+    """A Gradescope test: the hidden cases' tests are after_published (learners see them once grades are)."""
+    return {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status, "output": t.output,
+            "visibility": "after_published" if t.hidden else "visible"}
 
 
 def write_bundles(out: Path, chapters: list[str] | None = None) -> list[Path]:
     """One zip per chapter with exercises (or the `chapters` given), into `out`."""
     from .engine import exercises_of
-    from .grading import max_score_of
     from .notebooks import chapter_paths
 
     out.mkdir(parents=True, exist_ok=True)
@@ -143,9 +148,7 @@ def write_bundles(out: Path, chapters: list[str] | None = None) -> list[Path]:
         if (chapters and chapter not in chapters) or not exercises_of(chapter):
             continue
         setup = SETUP.replace("__TORCH_INDEX__", TORCH_INDEX).replace("__PACKAGES__", " ".join(PACKAGES))
-        run = RUN.replace("__CHAPTER__", chapter).replace(
-            "__FALLBACK__", _fallback(chapter, max_score_of(chapter),
-                                      _placeholder_tests(chapter, "the autograder could not start")))
+        run = RUN.replace("__CHAPTER__", chapter).replace("__FALLBACK__", _fallback(chapter))
         target = out / f"{path.stem}.zip"
         tmp = target.with_name(f".{target.name}.tmp")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
@@ -182,21 +185,19 @@ def find_notebook(folder: Path, chapter: str) -> tuple[Path | None, str]:
     return found[0], note
 
 
-def to_gradescope(result: dict, note: str = "") -> dict:
-    """Our result -> Gradescope's results.json (hidden cases after_published; the status in extra_data)."""
-    status = result.get("status", "crashed")
-    chapter = result.get("chapter")
-    if status == "graded":
-        tests = [{"name": t["name"], "score": t["score"], "max_score": t["max_score"], "status": t["status"],
-                  "output": t.get("output", ""),
-                  "visibility": "after_published" if t["name"].endswith(" (hidden)") else "visible"}
-                 for t in result.get("tests", [])]
+def to_gradescope(result: NotebookResult, note: str = "") -> dict:
+    """Our result -> Gradescope's results.json (hidden cases after_published; the status in extra_data). A notebook
+    that was not graded gets one failed test per exercise, so Gradescope still shows the chapter's max_score."""
+    chapter = result.chapter
+    if result.graded:
+        tests = result.tests
     else:
-        tests = _placeholder_tests(chapter, result.get("output", "")) if chapter else []
-    output = "\n".join(x for x in (note, result.get("output", "")) if x)
-    return {"score": result.get("score", 0), "execution_time": round(float(result.get("execution_time") or 0), 3),
-            "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"status": status, "chapter": chapter}}
+        tests = _placeholder_tests(chapter, result.output) if chapter else []
+    output = "\n".join(x for x in (note, result.output) if x)
+    return {"score": result.score, "execution_time": round(float(result.execution_time), 3),
+            "output": output, "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": [_gradescope_test(t) for t in tests], "extra_data": {"status": result.status.value,
+                                                                          "chapter": chapter}}
 
 
 def _write(path: Path, data: dict) -> None:
@@ -208,7 +209,7 @@ def _write(path: Path, data: dict) -> None:
 
 def run(root: Path, chapter: str) -> dict:
     """Grade the upload in `root`/submission for `chapter`; write `root`/results/results.json. Never raises."""
-    from .grading import _ungraded, grade_notebook
+    from .grading import grade_file
     from .sandbox import Limits, SandboxUnavailable, require_sandbox
 
     start = time.monotonic()
@@ -217,34 +218,35 @@ def run(root: Path, chapter: str) -> dict:
         limits = Limits.from_env()
         path, note = find_notebook(root / "submission", chapter)
         if path is None:
-            result = _ungraded("missing", note, chapter, 0, start)
+            result = NotebookResult.not_graded(Status.MISSING, note, chapter, start=start)
             note = ""
         else:
             try:
                 require_sandbox(limits)
             except SandboxUnavailable as exc:
                 print(f"sandbox unavailable: {exc}")
-                result = _ungraded("crashed", "the grading sandbox cannot run in this container (not your fault: "
-                                   "your instructor has been told)", chapter, 0, start)
+                result = NotebookResult.not_graded(Status.CRASHED, "the grading sandbox cannot run in this container "
+                                                   "(not your fault: your instructor has been told)", chapter,
+                                                   start=start)
             else:
-                result = grade_notebook(path, limits=limits, chapter=chapter)
-        print(f"chapter {chapter}: {result['status']} {result['score']}/{result['max_score']}, "
-              f"hidden cases seed {result.get('seed')}, {time.monotonic() - start:.1f} s")
+                result = grade_file(path, limits=limits, chapter=chapter)
+        print(f"chapter {chapter}: {result.status} {result.score}/{result.max_score}, "
+              f"hidden cases seed {result.seed}, {time.monotonic() - start:.1f} s")
         data = to_gradescope(result, note)
-    except Exception as exc:  # a bug of ours: still a results.json, with the chapter's max_score
+    except Exception as exc:  # a bug of ours: still a results.json, with the chapter's max_score if it can
         traceback.print_exc()
-        message = f"Not graded (crashed): grader error {type(exc).__name__}; tell your instructor."
+        result = NotebookResult.not_graded(Status.CRASHED, f"grader error {type(exc).__name__}; tell your "
+                                           "instructor.", chapter, max_score=0)
         try:
-            tests = _placeholder_tests(chapter, message)
+            data = to_gradescope(result)
         except Exception:
-            tests = []
-        data = {"score": 0, "output": message, "tests": tests, "extra_data": {"status": "crashed", "chapter": chapter}}
-        result = {"status": "crashed", "chapter": chapter, "score": 0, "tests": [], "output": message}
+            data = {"score": 0, "output": result.output, "tests": [],
+                    "extra_data": {"status": result.status.value, "chapter": chapter}}
     _write(results, data)
     try:
         from .feedback import write_feedback
 
-        write_feedback({k: v for k, v in result.items() if k != "seed"}, results.with_name("feedback.md"))
+        write_feedback(result, results.with_name("feedback.md"))
     except Exception:
         traceback.print_exc()
     return data

@@ -1,16 +1,12 @@
 """Grading one notebook end to end: read it, run it in the sandbox, judge every exercise of its chapter.
 
-The result is Gradescope's results.json shape, plus an explicit `status` so that a notebook that could not be
-graded is never mistaken for a zero:
+The result is a `NotebookResult` (autograder.results: the one list of statuses, the results.json shape), graded or
+not: a notebook that could not be graded has its status and reason, never a silent zero. `grade_file` returns it;
+`grade_notebook` returns its results.json (what `python -m autograder check --json` prints).
 
-    {"status": "graded", "chapter": "02", "score": 3, "max_score": 3, "execution_time": 1.2,
-     "tests": [{"name": "layer_norm", "score": 2, "max_score": 2, "status": "passed", "output": "...",
-                "mistake": ""}, ...],
-     "output": "..."}
-
-`grade_notebook` also returns the hidden cases' `seed`: an instructor-side record (the batch keeps it out of the
-learners' results.json). The child gets only the cases' inputs — visible and hidden merged, shuffled with a
-permutation only this process knows, without labels — and the visible cases are drawn afresh for every seed too.
+It holds the hidden cases' `seed`: an instructor-side record (the batch keeps it out of the learners'
+results.json). The child gets only the cases' inputs — visible and hidden merged, shuffled with a permutation only
+this process knows, without labels — and the visible cases are drawn afresh for every seed too.
 """
 
 from __future__ import annotations
@@ -27,9 +23,9 @@ from pathlib import Path
 from . import engine
 from .engine import exercises_of, grading_seed, judge
 from .notebooks import InvalidNotebook, chapter_of, code_to_run, read_notebook
+from .results import HIDDEN, NotebookResult, Status, TestResult, round_score
 from .sandbox import Limits, SandboxError, run_in_child
 
-STATUSES = ("graded", "timeout", "memory", "crashed", "invalid-output", "invalid-notebook", "missing")
 _JUDGES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="judge")
 
 
@@ -39,8 +35,8 @@ def visible_seed(seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"visible cases of {seed}".encode()).digest()[:4], "big") % 2**31
 
 
-def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | None = None,
-                   chapter: str | None = None) -> dict:
+def grade_file(path: str | Path, seed: int | None = None, limits: Limits | None = None,
+               chapter: str | None = None) -> NotebookResult:
     """Grade one notebook (.ipynb or a chapter's .md); never raises for a bad submission."""
     start = time.monotonic()
     path = Path(path)
@@ -49,8 +45,15 @@ def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | N
         nb = read_submission(path)
     except InvalidNotebook as exc:  # the message names the file, not the server's path to it
         message = str(exc).replace(str(path), path.name)
-        return _ungraded("missing" if not path.exists() else "invalid-notebook", message, chapter, seed, start)
+        status = Status.MISSING if not path.exists() else Status.INVALID_NOTEBOOK
+        return NotebookResult.not_graded(status, message, chapter, seed=seed, start=start)
     return grade_nb(nb, path.name, seed=seed, limits=limits, chapter=chapter, start=start)
+
+
+def grade_notebook(path: str | Path, seed: int | None = None, limits: Limits | None = None,
+                   chapter: str | None = None) -> dict:
+    """`grade_file`'s results.json (with the seed): what `python -m autograder check --json` prints."""
+    return grade_file(path, seed=seed, limits=limits, chapter=chapter).to_json()
 
 
 MAX_NOTEBOOK_MB = 50
@@ -78,20 +81,20 @@ def read_submission(path: Path):
 
 
 def grade_nb(nb, name: str, seed: int, limits: Limits | None = None, chapter: str | None = None,
-             start: float | None = None) -> dict:
+             start: float | None = None) -> NotebookResult:
     """Grade a notebook already read (also nbgrader's path: autograder.nbgrader_ext)."""
     start = time.monotonic() if start is None else start
     limits = limits or Limits()
     found = chapter_of(nb, name)
     if chapter and found and found != chapter:
-        return _ungraded("invalid-notebook", f"{name} is a notebook of chapter {found}, not of chapter {chapter}",
-                         chapter, seed, start)
+        return NotebookResult.not_graded(Status.INVALID_NOTEBOOK, f"{name} is a notebook of chapter {found}, not "
+                                         f"of chapter {chapter}", chapter, seed=seed, start=start)
     chapter = chapter or found
     exercises = exercises_of(chapter) if chapter else []
     if not exercises:
-        return _ungraded("invalid-notebook", f"{name}: cannot tell which chapter this notebook belongs to "
-                                             "(no exercise cells, and its name does not start with NN_)",
-                         chapter, seed, start)
+        return NotebookResult.not_graded(Status.INVALID_NOTEBOOK, f"{name}: cannot tell which chapter this notebook "
+                                         "belongs to (no exercise cells, and its name does not start with NN_)",
+                                         chapter, seed=seed, start=start)
     groups, calls, orders = {}, {}, {}
     for exercise in exercises:
         visible = exercise.cases(hidden=False, seed=visible_seed(seed))
@@ -104,26 +107,24 @@ def grade_nb(nb, name: str, seed: int, limits: Limits | None = None, chapter: st
         calls[exercise.name] = [(c.args, c.kwargs, _probe_name(c)) for _, _, c in orders[exercise.name]]
     try:
         data = run_in_child(code_to_run(nb), calls, chapter, limits)
-    except SandboxError as exc:
-        return _ungraded(exc.status, str(exc), chapter, seed, start)
+    except SandboxError as exc:  # its status is timeout, memory, crashed or invalid-output
+        return NotebookResult.not_graded(exc.status, str(exc), chapter, seed=seed, start=start)
     future = _JUDGES.submit(_judge_all, exercises, groups, orders, data, seed)
     try:
         tests = future.result(timeout=limits.judge_timeout)
     except FutureTimeout:
         future.cancel()
-        return _ungraded("invalid-output", f"judging this notebook's outputs took longer than "
-                                           f"{limits.judge_timeout:g} s", chapter, seed, start)
+        return NotebookResult.not_graded(Status.INVALID_OUTPUT, f"judging this notebook's outputs took longer "
+                                         f"than {limits.judge_timeout:g} s", chapter, seed=seed, start=start)
     output = ""
     if data.get("over_budget"):
         output = ("Stopped at their time budget (" + f"{limits.exercise_timeout:g} s each; the other exercises were "
                   "graded as usual): " + ", ".join(data["over_budget"]) + "\n")
     if data["cell_errors"]:
         output += "Cells that raised an error while the notebook ran:\n" + "\n".join(data["cell_errors"])
-    return {
-        "status": "graded", "chapter": chapter, "score": _round(sum(t["score"] for t in tests)),
-        "max_score": sum(t["max_score"] for t in tests), "seed": seed,
-        "execution_time": round(time.monotonic() - start, 3), "tests": tests, "output": output,
-    }
+    return NotebookResult(status=Status.GRADED, chapter=chapter, score=round_score(sum(t.score for t in tests)),
+                          max_score=sum(t.max_score for t in tests), seed=seed,
+                          execution_time=round(time.monotonic() - start, 3), tests=tests, output=output)
 
 
 def _probe_name(case) -> str | None:
@@ -135,7 +136,7 @@ def _probe_name(case) -> str | None:
     return case.probe.__name__
 
 
-def _judge_all(exercises, groups, orders, data, seed) -> list[dict]:
+def _judge_all(exercises, groups, orders, data, seed) -> list[TestResult]:
     from .engine import Outcome
 
     results = {}
@@ -146,7 +147,7 @@ def _judge_all(exercises, groups, orders, data, seed) -> list[dict]:
         for is_hidden, group in ((False, visible), (True, hidden)):
             got = [outcomes[(is_hidden, i)] for i in range(len(group))]
             result = judge(exercise, group, got, hidden=is_hidden, seed=seed if is_hidden else None)
-            results[exercise.name + (" (hidden)" if is_hidden else "")] = result
+            results[exercise.name + (HIDDEN if is_hidden else "")] = result
     called = {e.name: data["exercises"][e.name]["called"] for e in exercises}
     cascade = getattr(engine, "cascade", None)
     if cascade is not None:
@@ -154,22 +155,11 @@ def _judge_all(exercises, groups, orders, data, seed) -> list[dict]:
     return [_test(r) for r in results.values()]
 
 
-def _round(x: float) -> float | int:
-    x = round(float(x), 4)
-    return int(x) if x == int(x) else x
-
-
-def _test(result) -> dict:
-    return {"name": result.name, "score": _round(result.score), "max_score": result.points,
-            "status": "passed" if result.passed else "failed", "output": result.report(),
-            "mistake": getattr(result, "mistake", "")}
+def _test(result) -> TestResult:
+    return TestResult(name=result.name, score=round_score(result.score), max_score=result.points,
+                      passed=result.passed, output=result.report(), mistake=getattr(result, "mistake", ""))
 
 
 def max_score_of(chapter: str | None) -> int:
     return sum(e.points + e.hidden_points for e in exercises_of(chapter)) if chapter else 0
 
-
-def _ungraded(status: str, message: str, chapter: str | None, seed: int, start: float) -> dict:
-    return {"status": status, "chapter": chapter, "score": 0, "max_score": max_score_of(chapter), "seed": seed,
-            "execution_time": round(time.monotonic() - start, 3), "tests": [],
-            "output": f"Not graded ({status}): {message}"}

@@ -9,9 +9,10 @@
   gradebook.db earn nothing and change nothing. The status, the seed of the hidden cases and a message go to the
   autograded notebook's metadata ("autograder"), on the instructor's side.
 * `TimedExecute` — nbgrader's Execute with a per-notebook time limit (kept for courses that still execute).
-* `StatusCsvExportPlugin` — `nbgrader export` with a `status` column (graded, timeout, memory, crashed,
-  invalid-output, not-run, missing) and a message, so a notebook that could not run is never mistaken for a real
-  zero. Every text field is neutralised for spreadsheets.
+* `StatusCsvExportPlugin` — `nbgrader export` with a `status` column (autograder.results.Status, the statuses of
+  the course's own grader: graded, timeout, memory, crashed, invalid-output, invalid-notebook, not-run, missing) and
+  a message, so a notebook that could not run is never mistaken for a real zero. Every text field is neutralised for
+  spreadsheets.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from traitlets import Bool, Float, Integer, List, Unicode
 
 from .batch import neutral
 from .notebooks import GRADE_ID
+from .results import HIDDEN, NotebookResult, Status, TestResult
 
 NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
-ENAMES = {"timeout": NOTEBOOK_TIME_LIMIT, "memory": "SandboxMemoryError", "crashed": "DeadKernelError",
-          "invalid-output": "SandboxInvalidOutput", "invalid-notebook": "InvalidNotebook"}
+ENAMES = {Status.TIMEOUT: NOTEBOOK_TIME_LIMIT, Status.MEMORY: "SandboxMemoryError", Status.CRASHED: "DeadKernelError",
+          Status.INVALID_OUTPUT: "SandboxInvalidOutput", Status.INVALID_NOTEBOOK: "InvalidNotebook"}
 
 
 class SandboxGrade(NbGraderPreprocessor):
@@ -64,7 +66,7 @@ class SandboxGrade(NbGraderPreprocessor):
         seed = grading_seed() if self.seed is None else self.seed
         name = str(resources.get("nbgrader", {}).get("notebook", "notebook")) + ".ipynb"
         result = grade_nb(nb, name, seed=seed, limits=limits)
-        tests = {t["name"]: t for t in result["tests"]}
+        tests = {t.name: t for t in result.tests}
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -76,27 +78,27 @@ class SandboxGrade(NbGraderPreprocessor):
             match = GRADE_ID.match(grade_id)
             key = None
             if match:
-                key = match.group(2) + (" (hidden)" if match.group(3) == "-hidden" else "")
+                key = match.group(2) + (HIDDEN if match.group(3) == "-hidden" else "")
             cell.outputs = _outputs(result, tests.get(key), cell)
-        message = "" if result["status"] == "graded" else result["output"]
-        nb.metadata["autograder"] = {"status": result["status"], "seed": seed, "message": message[:300],
-                                     "score": result["score"], "max_score": result["max_score"]}
-        self.log.info("%s: %s, %s/%s (seed %s)", name, result["status"], result["score"], result["max_score"], seed)
+        message = "" if result.graded else result.output
+        nb.metadata["autograder"] = {"status": result.status.value, "seed": seed, "message": message[:300],
+                                     "score": result.score, "max_score": result.max_score}
+        self.log.info("%s: %s, %s/%s (seed %s)", name, result.status, result.score, result.max_score, seed)
         return nb, resources
 
 
-def _outputs(result: dict, test: dict | None, cell) -> list:
+def _outputs(result: NotebookResult, test: TestResult | None, cell) -> list:
     points = float(cell.metadata["nbgrader"].get("points", 0) or 0)
-    if result["status"] != "graded":
-        text = result["output"]
-        return [NotebookNode(output_type="error", ename=ENAMES.get(result["status"], "NotGraded"), evalue=text,
+    if not result.graded:
+        text = result.output
+        return [NotebookNode(output_type="error", ename=ENAMES.get(result.status, "NotGraded"), evalue=text,
                              traceback=[text])]
     if test is None:
         text = "this cell is not one of the chapter's checks"
         return [NotebookNode(output_type="error", ename="UnknownCheck", evalue=text, traceback=[text])]
-    report = test["output"]
-    score = float(test["score"]) * points / test["max_score"] if test["max_score"] else 0.0
-    if test["status"] == "passed" or score >= points > 0:
+    report = test.output
+    score = float(test.score) * points / test.max_score if test.max_score else 0.0
+    if test.passed or score >= points > 0:
         return [NotebookNode(output_type="stream", name="stdout", text=report + "\n")]
     if score <= 0:
         return [NotebookNode(output_type="error", ename="CheckFailed", evalue=report.split("\n")[0],
@@ -189,25 +191,28 @@ class TimedExecute(Execute):
         return super().preprocess_cell(cell, resources, index)
 
 
-def notebook_status(path: Path) -> tuple[str, str]:
+def notebook_status(path: Path) -> tuple[Status, str]:
     """(status, message) of an autograded notebook: SandboxGrade's record, else read from its outputs."""
     try:
         nb = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        return "crashed", f"unreadable autograded notebook ({type(exc).__name__})"
+        return Status.CRASHED, f"unreadable autograded notebook ({type(exc).__name__})"
     record = nb.get("metadata", {}).get("autograder")
     if isinstance(record, dict) and record.get("status"):
-        return str(record["status"]), str(record.get("message", ""))[:300]
+        try:
+            return Status(record["status"]), str(record.get("message", ""))[:300]
+        except ValueError:
+            return Status.CRASHED, f"unknown status in the autograded notebook: {str(record['status'])[:40]}"
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             if out.get("output_type") != "error":
                 continue
             name = out.get("ename", "")
             if name in ("CellTimeoutError", NOTEBOOK_TIME_LIMIT) or "Timeout" in name:
-                return "timeout", f"{name}: {out.get('evalue', '')}"[:300]
+                return Status.TIMEOUT, f"{name}: {out.get('evalue', '')}"[:300]
             if name in ("DeadKernelError",) or "died" in out.get("evalue", ""):
-                return "crashed", f"{name}: {out.get('evalue', '')}"[:300]
-    return "graded", ""
+                return Status.CRASHED, f"{name}: {out.get('evalue', '')}"[:300]
+    return Status.GRADED, ""
 
 
 class StatusCsvExportPlugin(CsvExportPlugin):
@@ -242,15 +247,16 @@ class StatusCsvExportPlugin(CsvExportPlugin):
             submission = gradebook.find_submission(assignment.name, student.id)
         except MissingEntry:
             return {**row, "timestamp": "", "raw_score": 0.0, "late_submission_penalty": 0.0, "score": 0.0,
-                    "status": "missing", "message": "no submission"}
+                    "status": Status.MISSING.value, "message": Status.MISSING.meaning}
         penalty = submission.late_submission_penalty or 0.0
         row.update(timestamp=submission.timestamp or "", raw_score=submission.score,
                    late_submission_penalty=penalty, score=max(0.0, submission.score - penalty))
         folder = root / "autograded" / student.id / assignment.name
         notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
         if not notebooks:
-            return {**row, "status": "not-run",
+            return {**row, "status": Status.NOT_RUN.value,
                     "message": "autograde could not run this submission (see nbgrader's log)"}
         statuses = [notebook_status(p) for p in notebooks]
-        bad = [s for s in statuses if s[0] != "graded"]
-        return {**row, "status": bad[0][0] if bad else "graded", "message": bad[0][1] if bad else ""}
+        bad = [s for s in statuses if s[0] is not Status.GRADED]
+        status, message = bad[0] if bad else (Status.GRADED, "")
+        return {**row, "status": status.value, "message": message}

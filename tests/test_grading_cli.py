@@ -1,14 +1,21 @@
 """`python -m autograder check`: stub 0, reference full marks, a mutant caught with its hint, bad input reported."""
 
+import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from autograder.grading import grade_notebook, max_score_of
+from autograder import batch, class_report, nbgrader_ext, sandbox
+from autograder.feedback import feedback_markdown
+from autograder.gradescope import to_gradescope
+from autograder.grading import grade_file, grade_notebook, max_score_of
 from autograder.notebooks import learner_notebook
+from autograder.results import NotebookResult, Status, Submitted, TestResult
 from tests.notebook_fixtures import GRADED_CHAPTERS, chapter_file, first_mutant, solved, with_mutant, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +89,123 @@ def test_a_broken_notebook_is_reported_not_scored(tmp_path, content, needle):
 def test_a_missing_notebook_is_reported(tmp_path):
     result = grade_notebook(tmp_path / "nothing.ipynb")
     assert result["status"] == "missing"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# One list of statuses: the grader, the nbgrader export and the CSVs speak the same words
+# ------------------------------------------------------------------------------------------------------------
+STATUSES = {s.value for s in Status}
+NOT_GRADED = [s for s in Status if s is not Status.GRADED]
+
+
+def _graded(chapter: str) -> NotebookResult:
+    return NotebookResult(Status.GRADED, chapter, score=1, max_score=max_score_of(chapter), seed=3,
+                          tests=[TestResult("f", 1, 2, passed=False, output="r", mistake="m")])
+
+
+def test_the_grader_writes_only_listed_statuses(tmp_path):
+    stops = ("timeout", "memory", "invalid: a message out of order", "exit code 137")
+    assert {sandbox._failure(stop, sandbox.Limits())[0] for stop in stops} <= STATUSES
+    raised = set(re.findall(r'SandboxError\(\s*"([^"]+)"', Path(sandbox.__file__).read_text()))
+    assert raised and raised <= STATUSES
+    bad = tmp_path / "02_layer_norm.ipynb"
+    bad.write_text("")
+    missing, invalid = grade_file(tmp_path / "nothing.ipynb"), grade_file(bad)
+    assert (missing.status, invalid.status) == (Status.MISSING, Status.INVALID_NOTEBOOK)
+    assert set(grade_notebook(bad)) == set(invalid.to_json())  # grade_notebook: grade_file's results.json
+    with pytest.raises(ValueError):
+        NotebookResult.not_graded(Status.GRADED, "why", GRADED_CHAPTERS[0])
+    for status in NOT_GRADED:
+        result = NotebookResult.not_graded(status, "why", GRADED_CHAPTERS[0], seed=5)
+        data = to_gradescope(result)
+        assert data["extra_data"]["status"] == status.value
+        assert data["tests"] and {t["status"] for t in data["tests"]} == {"failed"}
+        assert sum(t["max_score"] for t in data["tests"]) == max_score_of(GRADED_CHAPTERS[0])
+        assert result.output == f"Not graded ({status.value}): why"
+        assert NotebookResult.from_json(result.to_json()) == result
+        assert "Score: 0 /" in feedback_markdown(result)
+
+
+def test_results_json_round_trips_and_rejects_unknown_statuses():
+    result = NotebookResult(Status.GRADED, "02", score=1.5, max_score=3, seed=7, execution_time=0.5,
+                            tests=[TestResult("f", 1.5, 2, passed=False, output="r", mistake="m"),
+                                   TestResult("f (hidden)", 0, 1, passed=True)],
+                            submitted=Submitted("ada", "02.ipynb", "abc", "yes", True, 1.0, 0.3, 1.2, "2026"))
+    data = json.loads(json.dumps(result.to_json()))
+    assert list(data) == ["status", "chapter", "score", "max_score", "seed", "execution_time", "tests", "output",
+                          "learner", "submission", "sha256", "roster", "late", "days_late", "penalty",
+                          "final_score", "submitted_at"]
+    assert data["tests"][0] == {"name": "f", "score": 1.5, "max_score": 2, "status": "failed", "output": "r",
+                                "mistake": "m"}
+    assert NotebookResult.from_json(data) == result and result.final_score == 1.2
+    assert "seed" not in result.to_json(with_seed=False)
+    assert NotebookResult.from_json({**data, "seed": None}).seed is None
+    for bad in ({**data, "status": "done"}, {**data, "status": None}, [data], "graded"):
+        with pytest.raises(ValueError):
+            NotebookResult.from_json(bad)
+
+
+def test_the_csvs_and_the_class_report_write_only_listed_statuses(tmp_path):
+    chapter = GRADED_CHAPTERS[0]
+    for status in Status:
+        result = _graded(chapter) if status is Status.GRADED else NotebookResult.not_graded(status, "why", chapter)
+        result.submitted = Submitted(f"learner-{status.value}")
+        batch._write_result(tmp_path, f"learner-{status.value}", chapter, result)
+    (tmp_path / "unreadable" / chapter).mkdir(parents=True)
+    (tmp_path / "unreadable" / chapter / "results.json").write_text("{")
+    (tmp_path / "odd" / chapter).mkdir(parents=True)
+    (tmp_path / "odd" / chapter / "results.json").write_text(json.dumps({"status": "done", "score": 3}))
+    with open(batch.write_csv(tmp_path), newline="") as f:
+        rows = {r["learner"]: r for r in csv.DictReader(f)}
+    assert {r["status"] for r in rows.values()} == STATUSES
+    assert rows["unreadable"]["status"] == rows["odd"]["status"] == "crashed" and rows["odd"]["score"] == "0"
+    assert rows["learner-timeout"]["message"] == "Not graded (timeout): why" and rows["learner-graded"]["message"] == ""
+    class_report.write_report(tmp_path)
+    line = next(x for x in (tmp_path / "report.md").read_text().splitlines() if x.startswith("**Statuses:**"))
+    counted = dict(item.rsplit(" ", 1) for item in line.removeprefix("**Statuses:** ").split(", "))
+    assert set(counted) == STATUSES and counted["crashed"] == "3"
+
+
+def test_the_nbgrader_export_writes_only_listed_statuses(tmp_path):
+    def notebook(name, metadata=None, outputs=()):
+        path = tmp_path / "autograded" / name / "a" / "a.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"metadata": metadata or {}, "cells": [{"outputs": list(outputs)}]}))
+        return path
+
+    paths = [notebook(f"record-{s.value}", {"autograder": {"status": s.value, "message": "m"}}) for s in Status]
+    paths += [notebook("unknown-record", {"autograder": {"status": "done"}}),
+              notebook("timed-out", outputs=[{"output_type": "error", "ename": nbgrader_ext.NOTEBOOK_TIME_LIMIT}]),
+              notebook("dead", outputs=[{"output_type": "error", "ename": "DeadKernelError"}]),
+              notebook("plain")]
+    (tmp_path / "autograded" / "broken").mkdir()
+    (tmp_path / "autograded" / "broken" / "x.ipynb").write_text("{")
+    paths.append(tmp_path / "autograded" / "broken" / "x.ipynb")
+    found = [nbgrader_ext.notebook_status(p) for p in paths]
+    assert all(isinstance(status, Status) for status, _ in found)
+    assert [s for s, _ in found[:len(Status)]] == list(Status)
+    assert [s for s, _ in found[len(Status):]] == [Status.CRASHED, Status.TIMEOUT, Status.CRASHED, Status.GRADED,
+                                                   Status.CRASHED]
+
+    class Gradebook:
+        def find_submission(self, assignment, student):
+            if student == "nobody":
+                raise nbgrader_ext.MissingEntry()
+            return SimpleNamespace(late_submission_penalty=0.0, timestamp="", score=1.0)
+
+    plugin = nbgrader_ext.StatusCsvExportPlugin()
+    assignment = SimpleNamespace(name="a", duedate=None, max_score=2.0)
+    students = ["nobody", "never-autograded", "timed-out", "plain"] + [f"record-{s.value}" for s in Status]
+    rows = {sid: plugin._row(Gradebook(), assignment, SimpleNamespace(id=sid, last_name="", first_name="",
+                                                                       email=""), tmp_path) for sid in students}
+    assert {row["status"] for row in rows.values()} <= STATUSES
+    assert (rows["nobody"]["status"], rows["never-autograded"]["status"]) == ("missing", "not-run")
+    assert (rows["timed-out"]["status"], rows["plain"]["status"]) == ("timeout", "graded")
+    assert set(plugin.FIELDS) == set(rows["plain"])
+
+
+def test_the_guide_lists_the_statuses_with_their_meanings():
+    guide = (ROOT / "guide" / "instructors.md").read_text()
+    table = guide[guide.index("(statuses)=") :].split("\n\n")[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (.+) \|$", table, flags=re.M)
+    assert rows[1:] == [(s.value, s.meaning) for s in Status]  # below the header `status` | meaning
