@@ -22,6 +22,7 @@ Generated from them:
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import json
 import re
@@ -234,10 +235,11 @@ def source_notebook(chapter_md: Path) -> nbformat.NotebookNode:
     import solutions
 
     nb = learner_notebook(chapter_md)
+    available = notebook_names(nb)
     for cell in nb.cells:
         role = cell_role(cell)
         if role == "answer":
-            cell.source = inject_solutions(cell.source, solutions)
+            cell.source = inject_solutions(cell.source, solutions, available)
         elif role == "hidden-check":
             name = GRADE_ID.match(nbgrader_meta(cell)["grade_id"]).group(2)
             cell.source = (cell.source.rstrip("\n") + "\n### BEGIN HIDDEN TESTS\n"
@@ -245,7 +247,28 @@ def source_notebook(chapter_md: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def inject_solutions(source: str, module) -> str:
+def notebook_names(nb) -> set[str]:
+    """The names a notebook's code cells bind at top level (imports, functions, classes, assignments)."""
+    names = set(dir(builtins))
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
+                                       for line in cell.source.split("\n")))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).partition(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+                names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def inject_solutions(source: str, module, available: set[str] | None = None) -> str:
     """Replace the body (after the docstring) of every function in `source` that `module` defines with the
     reference body, between nbgrader's solution markers. Methods of classes are handled the same way."""
     lines = source.split("\n")
@@ -254,11 +277,11 @@ def inject_solutions(source: str, module) -> str:
     for node in tree.body:
         reference = getattr(module, getattr(node, "name", ""), None)
         if isinstance(node, ast.FunctionDef) and reference is not None:
-            edits.append(_body_edit(node, reference, lines))
+            edits.append(_body_edit(node, reference, lines, available))
         elif isinstance(node, ast.ClassDef) and inspect.isclass(reference):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name in vars(reference):
-                    edits.append(_body_edit(item, vars(reference)[item.name], lines))
+                    edits.append(_body_edit(item, vars(reference)[item.name], lines, available))
     if not edits:
         raise ValueError(f"no stub in this cell has a reference in {module.__name__}:\n{source[:200]}")
     for first, last, new in sorted(edits, reverse=True):
@@ -274,7 +297,8 @@ def _body_without_docstring(node: ast.FunctionDef) -> list[ast.stmt]:
     return body
 
 
-def _body_edit(stub: ast.FunctionDef, reference, lines: list[str]) -> tuple[int, int, list[str]]:
+def _body_edit(stub: ast.FunctionDef, reference, lines: list[str],
+               available: set[str] | None = None) -> tuple[int, int, list[str]]:
     body = _body_without_docstring(stub)
     if not body:
         raise ValueError(f"stub {stub.name} has no body to replace")
@@ -291,19 +315,20 @@ def _body_edit(stub: ast.FunctionDef, reference, lines: list[str]) -> tuple[int,
     while start > 0 and ref_lines[start - 1].strip().startswith("#"):
         start -= 1
     body_src = textwrap.dedent("\n".join(ref_lines[start : ref_body[-1].end_lineno]))
-    helpers = _helper_import(reference, ref_tree)
+    helpers = _helper_import(reference, ref_tree, available)
     if helpers:
         body_src = f"{helpers}\n{body_src}"
     new = [f"{indent}### BEGIN SOLUTION"] + [f"{indent}{line}" if line else "" for line in body_src.split("\n")]
     return first, last, new + [f"{indent}### END SOLUTION"]
 
 
-def _helper_import(reference, tree: ast.FunctionDef) -> str | None:
+def _helper_import(reference, tree: ast.FunctionDef, available: set[str] | None = None) -> str | None:
     """`from solutions.chNN_x import a, b`: the reference's own helpers and constants that its body uses.
 
     A chapter's notebook defines the exercises and imports what earlier chapters export; a reference body may also
-    call its module's private helpers (`_check_room`) or constants (`PREFIX`), which the learner never sees. They are
-    imported inside the solution block, so the source notebook runs and the released one is unchanged.
+    call its module's helpers (`_check_room`), constants (`PREFIX`) or classes from elsewhere (`HParams`), which the
+    learner's notebook does not have. They are imported, from where they are defined, inside the solution block, so
+    the source notebook runs and the released one is unchanged.
     """
     function = inspect.unwrap(getattr(reference, "__func__", reference))
     module_globals = getattr(function, "__globals__", {})
@@ -311,20 +336,22 @@ def _helper_import(reference, tree: ast.FunctionDef) -> str | None:
     package = sys.modules.get(module_name.partition(".")[0])
     if not module_name or package is None or module_name == package.__name__:
         return None
-    exported = set(getattr(package, "__all__", ()))
+    # what the notebook has already (its imports and definitions); without a notebook, what `solutions` exports
+    exported = set(available) if available is not None else set(getattr(package, "__all__", ()))
     body = [n for statement in tree.body for n in ast.walk(statement)]  # not the signature's annotations
     local = {a.arg for a in ast.walk(tree.args) if isinstance(a, ast.arg)}
     local |= {n.id for n in body if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     used = {n.id for n in body if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local - exported
-    names = []
+    by_origin: dict[str, list[str]] = {}
     for name in sorted(used):
         if name not in module_globals or inspect.ismodule(module_globals[name]):
             continue
         value = module_globals[name]
         origin = getattr(value, "__module__", None) if inspect.isclass(value) or callable(value) else module_name
-        if origin and origin.partition(".")[0] == package.__name__:
-            names.append(name)
-    return f"from {module_name} import {', '.join(names)}" if names else None
+        if origin and origin.partition(".")[0] == package.__name__:  # from where it is defined (HParams: params)
+            by_origin.setdefault(origin if origin != package.__name__ else module_name, []).append(name)
+    return "\n".join(f"from {origin} import {', '.join(names)}" for origin, names in sorted(by_origin.items())) \
+        or None
 
 
 def write_notebook(nb, path: Path) -> Path:

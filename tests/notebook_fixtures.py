@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 from pathlib import Path
 
 import nbformat
 
 from autograder import exercises_of
 from autograder.engine import MUTANT_PREAMBLE as PREAMBLE
-from autograder.engine import Mutant, all_mutants
+from autograder.engine import Mutant, all_mutants, names_called
 from autograder.notebooks import (
     cell_role,
     chapter_number,
@@ -63,9 +64,30 @@ def defined_names(source: str) -> set[str]:
     return {n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
+def _calls(fn, names: list[str], seen: set | None = None) -> set[str]:
+    """Which of `names` the reference `fn` calls, directly or through its module's helpers (_next_token)."""
+    seen = set() if seen is None else seen
+    scope = getattr(fn, "__globals__", {})
+    helpers = [n for n, v in scope.items() if inspect.isfunction(v) and v.__module__.startswith("solutions")]
+    found = set()
+    for name in names_called(fn, sorted(set(names) | set(helpers))):
+        if name in names:
+            found.add(name)
+        elif name not in seen:
+            seen.add(name)
+            found |= _calls(scope[name], names, seen)
+    return found
+
+
 def first_mutant(chapter: str) -> Mutant:
-    names = {e.name for e in exercises_of(chapter)}
-    return next(m for m in all_mutants() if m.exercise in names)
+    """The chapter's first mutant that only its own exercise should lose points for: of an exercise that no other
+    exercise of the chapter calls (a wrong gelu also fails ffn), preferably one that does not import from `solutions`
+    (in a notebook that replaces the learner's other functions)."""
+    exercises = exercises_of(chapter)
+    names = [e.name for e in exercises]
+    called = {h for e in exercises for h in _calls(e.solution, names) if h != e.name}
+    candidates = [m for m in all_mutants() if m.exercise in names and m.exercise not in called]
+    return next((m for m in candidates if "from solutions" not in m.source), candidates[0])
 
 
 def write(nb, path: Path) -> Path:
