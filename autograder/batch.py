@@ -38,7 +38,7 @@ from . import intake
 from .engine import grading_seed
 from .grading import check_submission_file, grade_file
 from .intake import Submission
-from .notebooks import InvalidNotebook, chapter_of, read_notebook
+from .notebooks import InvalidNotebook, chapter_number, chapter_of, read_notebook
 from .results import NotebookResult, Status, Submitted, round_score
 from .sandbox import Limits, SandboxUnavailable, require_sandbox
 
@@ -69,16 +69,13 @@ def discover(root: Path, chapter: str | None = None, learner: str | None = None)
     return intake.discover(root, chapter, learner, chapter_of_file=_chapter_of_file)
 
 
-_chapter_from_name = intake.chapter_from_name
-
-
 def _chapter_of_file(path: Path) -> str | None:
     try:
         check_submission_file(path)
         return chapter_of(read_notebook(path), path)
     except InvalidNotebook:
         own = intake.lms_name(path.name)[1]
-        return intake.chapter_from_name(Path(own).stem) or intake.chapter_from_name(path.parent.name)
+        return chapter_number(Path(own).stem) or chapter_number(path.parent.name)
 
 
 def _sha256(path: Path | None) -> str | None:
@@ -150,10 +147,10 @@ def grader_version(chapter: str | None = None) -> str:
     solutions = sorted((root.parent / "solutions").glob("*.py"))
     if chapter and chapter.isdigit():
         def wanted(path: Path, upto: bool) -> bool:
-            head = path.name[:4]
-            if not (head.startswith("ch") and head[2:4].isdigit()):
+            number = chapter_number(path)
+            if number is None:
                 return True  # __init__.py, params.py, helpers: shared by every chapter
-            return int(head[2:4]) <= int(chapter) if upto else head[2:4] == chapter
+            return int(number) <= int(chapter) if upto else number == chapter
 
         exercises = [p for p in exercises if wanted(p, upto=False)]
         solutions = [p for p in solutions if wanted(p, upto=True)]

@@ -18,7 +18,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .batch import neutral, read_result
-from .intake import chapter_from_name
 from .results import NotebookResult, Status, Submitted
 
 BINS = 10
@@ -193,10 +192,10 @@ def render(results: list[NotebookResult], top: int = 3) -> tuple[str, str]:
 
 def write_lms_csvs(results: list[NotebookResult], out: Path) -> tuple[Path, Path]:
     """canvas-grades.csv and moodle-grades.csv: one row per learner, one column per chapter (final score)."""
-    from .notebooks import chapter_paths
+    from .notebooks import chapter_number, chapter_paths
 
-    names = {p.name[:2]: p.stem for p in chapter_paths()}
-    chapters = sorted({str(r.chapter) for r in results if chapter_from_name(f"{r.chapter}_")})
+    names = {chapter_number(p): p.stem for p in chapter_paths()}
+    chapters = sorted({str(r.chapter) for r in results if chapter_number(f"{r.chapter}_")})
     maxima = {ch: max(r.max_score for r in results if str(r.chapter) == ch) for ch in chapters}
     table: dict[str, dict[str, object]] = defaultdict(dict)
     for r in results:

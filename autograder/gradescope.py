@@ -138,13 +138,13 @@ def _gradescope_test(t: TestResult) -> dict:
 def write_bundles(out: Path, chapters: list[str] | None = None) -> list[Path]:
     """One zip per chapter with exercises (or the `chapters` given), into `out`."""
     from .engine import exercises_of
-    from .notebooks import chapter_paths
+    from .notebooks import chapter_number, chapter_paths
 
     out.mkdir(parents=True, exist_ok=True)
     files = _source_files()
     written = []
     for path in chapter_paths():
-        chapter = path.name[:2]
+        chapter = chapter_number(path)
         if (chapters and chapter not in chapters) or not exercises_of(chapter):
             continue
         setup = SETUP.replace("__TORCH_INDEX__", TORCH_INDEX).replace("__PACKAGES__", " ".join(PACKAGES))

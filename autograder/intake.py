@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .notebooks import chapter_number
+
 CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:(?P<late>LATE)_)?(?P<id>\d+)_(?P<submission>\d+)_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
 RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")
@@ -55,11 +57,6 @@ def lms_name(name: str) -> tuple[str | None, str, bool, int]:
     if resub:
         stem, n = resub.group("stem"), int(resub.group("n"))
     return learner, stem + suffix, late, n
-
-
-def chapter_from_name(name: str) -> str | None:
-    match = re.match(r"^(\d\d)_", name)
-    return match.group(1) if match else None
 
 
 def read_timestamp(folder: Path) -> datetime | None:
@@ -112,7 +109,7 @@ def _notebooks(folder: Path) -> list[Path]:
 def discover(root: Path, chapter: str | None = None, learner: str | None = None,
              chapter_of_file=None) -> list[Submission]:
     """The submissions under `root`, one per learner and chapter notebook (see the module's docstring)."""
-    chapter_of_file = chapter_of_file or (lambda p: chapter_from_name(p.stem) or chapter_from_name(p.parent.name))
+    chapter_of_file = chapter_of_file or (lambda p: chapter_number(p.stem) or chapter_number(p.parent.name))
     if learner:
         for candidate in (root / "submitted" / learner, root / learner):
             if candidate.is_dir():
@@ -145,7 +142,7 @@ def discover(root: Path, chapter: str | None = None, learner: str | None = None,
 
 def _file(path: Path, chapter: str | None, learner: str | None, chapter_of_file) -> Submission:
     who, own, late, _ = lms_name(path.name)
-    found = chapter or (chapter_from_name(Path(own).stem) if who else None) or chapter_of_file(path)
+    found = chapter or (chapter_number(Path(own).stem) if who else None) or chapter_of_file(path)
     return Submission(learner or who or path.stem, found, path, read_timestamp(path.parent), late)
 
 
