@@ -443,7 +443,7 @@ def make_deterministic(seed: int, n_threads: int) -> None:
     torch.use_deterministic_algorithms(True)
 
 
-def count_parameters(model) -> int:
+def count_model_parameters(model) -> int:
     """Distinct parameters (the tied wte/lm_head counted once), as Hugging Face's num_parameters().  # -> int"""
     return sum(p.numel() for p in model.parameters())
 
@@ -477,8 +477,8 @@ def train(config: dict, out_dir, log=print) -> dict:
     def as_gpt2():  # the model as it ships: GPT-2's full vocabulary
         return model.to_gpt2() if config["shared_absent_rows"] else model
 
-    log(f"model: {asdict(hparams)}, {count_parameters(as_gpt2()):,} parameters "
-        f"({count_parameters(model):,} while training)")
+    log(f"model: {asdict(hparams)}, {count_model_parameters(as_gpt2()):,} parameters "
+        f"({count_model_parameters(model):,} while training)")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -525,7 +525,7 @@ def summarize(config: dict, out_dir, train_seconds: float, float_model=None) -> 
     final = load_course_model(out_dir)  # what ships: the stored (float16) weights, as every loader sees them
     return {
         "config": config,
-        "n_parameters": count_parameters(final),
+        "n_parameters": count_model_parameters(final),
         "train_works": list(train_works), "validation_works": list(val_works),
         "n_train_tokens": int(len(train_tokens)), "n_val_tokens": int(len(val_tokens)),
         "tokens_per_step": config["batch_size"] * n_ctx,
