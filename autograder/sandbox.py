@@ -30,12 +30,16 @@ import ast
 import atexit
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import pickle
+import re
 import secrets
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -300,6 +304,8 @@ class _Cgroups:
 # ------------------------------------------------------------------------------------------------------------
 _RUNTIMES: dict[tuple, str] = {}
 _RUNTIME_LOCK = threading.Lock()
+CACHE_FORMAT = 1  # bump when the meaning of a cached fact changes
+CACHE_DAYS = 30  # cached facts older than this are removed (whenever a new one is written)
 
 
 def _chapter_modules() -> dict[str, list[str]]:
@@ -311,10 +317,103 @@ def _chapter_modules() -> dict[str, list[str]]:
     raise RuntimeError("solutions/__init__.py has no _MODULES index")
 
 
-def _runtime_modules() -> list[str]:
+def _chapter_module(chapter: str | None) -> str | None:
+    """The reference module of `chapter` ("ch02_layer_norm"), or None."""
+    return next((m for m in _chapter_modules() if chapter and m.startswith(f"ch{chapter}_")), None)
+
+
+# Facts read from the repository (which autograder modules the runtime needs, what a chapter's cells import) cost
+# parsing whole modules and chapters (jupytext, nbformat, the reference): they are kept between runs in a cache
+# directory, under a digest of every file they are made from, and checked again when read.
+def _cache_root() -> Path | None:
+    """$AUTOGRADER_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/autograder or ~/.cache/autograder — used only
+    when it is a directory of this user's that nobody else may write (it is created 0700); else None."""
+    where = os.environ.get("AUTOGRADER_CACHE_DIR")
+    if where is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):  # no home directory
+            return None
+        where = os.path.join(base, "autograder")
+    if not where:
+        return None
+    try:
+        os.makedirs(where, mode=0o700, exist_ok=True)
+        st = os.stat(where)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        return None
+    return Path(os.path.abspath(where))
+
+
+def _digest_sources() -> str:
+    """A digest of every file the cached facts are made from: the autograder, the reference, the chapters."""
+    digest = hashlib.sha256(f"autograder facts {CACHE_FORMAT} {sys.version}".encode())
+    for folder, pattern in (("autograder", "**/*.py"), ("solutions", "*.py"), ("chapters", "*.md")):
+        for path in sorted((ROOT / folder).glob(pattern)):
+            data = path.read_bytes()
+            name = str(path.relative_to(ROOT)).encode()
+            digest.update(b"%d:%s%d:" % (len(name), name, len(data)) + data)
+    return digest.hexdigest()[:32]
+
+
+_sources_digest = functools.cache(_digest_sources)  # once per process, as the runtimes themselves
+
+
+def _cached_fact(name: str, compute, valid):
+    """compute() (JSON data), from the cache when there under the current sources' digest and `valid`."""
+    root = _cache_root()
+    if root is None:
+        return compute()
+    digest = _sources_digest()
+    path = root / f"{name}-{digest}.json"
+    with contextlib.suppress(OSError, ValueError, RecursionError):
+        value = json.loads(path.read_text())
+        if valid(value):
+            return value
+    value = compute()
+    if _digest_sources() != digest:  # the sources changed meanwhile: what was computed is not filed under `digest`
+        return value
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(value, f)
+        os.replace(tmp, path)
+        tmp = None
+        cutoff = time.time() - CACHE_DAYS * 86400
+        for old in root.glob("*.json"):
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+    except OSError:
+        pass
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return value
+
+
+def _names(value, pattern: str = r"[A-Za-z_][A-Za-z0-9_]*") -> bool:
+    return type(value) is list and all(type(v) is str and re.fullmatch(pattern, v) for v in value)
+
+
+_NOT_IN_RUNTIME = {"exercises", "grading", "batch", "sandbox", "course", "notebooks", "nbgrader_ext", "__main__"}
+
+
+@functools.cache
+def _runtime_modules() -> tuple[str, ...]:
     """RUNTIME_MODULES and the autograder modules they import (never the exercises, never the grader's own)."""
+    def valid(found) -> bool:
+        return _names(found, r"[a-z_][a-z0-9_]*\.py") and set(RUNTIME_MODULES) <= set(found) and not any(
+            name[:-3] in _NOT_IN_RUNTIME or not (ROOT / "autograder" / name).is_file() for name in found)
+
+    return tuple(_cached_fact("runtime-modules", _find_runtime_modules, valid))
+
+
+def _find_runtime_modules() -> list[str]:
     todo, found = list(RUNTIME_MODULES), []
-    forbidden = {"exercises", "grading", "batch", "sandbox", "course", "notebooks", "nbgrader_ext", "__main__"}
     while todo:
         name = todo.pop()
         if name in found:
@@ -329,7 +428,7 @@ def _runtime_modules() -> list[str]:
                 continue
             for module in modules:
                 module = module.split(".")[0]
-                if module not in forbidden and (ROOT / "autograder" / f"{module}.py").is_file():
+                if module not in _NOT_IN_RUNTIME and (ROOT / "autograder" / f"{module}.py").is_file():
                     todo.append(f"{module}.py")
     return found
 
@@ -342,6 +441,24 @@ def earlier_modules(chapter: str | None) -> dict[str, list[str]]:
                                   and int(module[2:4]) < int(chapter)):
             out[module] = names
     return out
+
+
+def _data_files() -> list[Path]:
+    """The course data the runtime carries: the BPE ranks; chapter 09 (gpt2_generate) runs the shipped course model."""
+    model = ROOT / "data" / "course_model"
+    return sorted((ROOT / "data").glob("*.tiktoken")) + [model / name for name in ("config.json", "model.safetensors")
+                                                         if (model / name).is_file()]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file is already readable by all (no copy of the 14 MB model per process), else a copy
+    made readable. The sandbox mounts the runtime read-only: a link is no more writable there than a copy."""
+    if os.stat(source).st_mode & 0o444 == 0o444:
+        with contextlib.suppress(OSError):
+            os.link(source, target)
+            return
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o644)
 
 
 def runtime_dir(chapter: str | None, copied: frozenset = frozenset()) -> str:
@@ -367,16 +484,12 @@ def runtime_dir(chapter: str | None, copied: frozenset = frozenset()) -> str:
             modules = {**modules, module: names}
         (root / "solutions" / "__init__.py").write_text(_solutions_init(modules))
         (root / "data").mkdir()
-        for data in (ROOT / "data").glob("*.tiktoken"):
-            shutil.copyfile(data, root / "data" / data.name)
-        # Chapter 09 (gpt2_generate) runs the shipped course model: its two files, read-only like the rest.
         if (ROOT / "data" / "course_model").is_dir():
             (root / "data" / "course_model").mkdir()
-            for name in ("config.json", "model.safetensors"):
-                if (ROOT / "data" / "course_model" / name).is_file():
-                    shutil.copyfile(ROOT / "data" / "course_model" / name, root / "data" / "course_model" / name)
         for path in [root, *root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        for data in _data_files():
+            _link_or_copy(data, root / data.relative_to(ROOT))
         _RUNTIMES[key] = str(root)
         return str(root)
 
@@ -386,11 +499,21 @@ def _reference_cells(chapter: str | None) -> tuple[tuple[str, frozenset], ...]:
     """The answer cells of nbgrader's source notebook (the reference injected) that import helpers of their own
     chapter's module — chapter 07: checkpoint_layout, Transformer; chapter 08: last_row, mha_cached — with the
     names they import."""
-    from .notebooks import cell_role, chapter_path, source_notebook
-
-    module = next((m for m in _chapter_modules() if chapter and m.startswith(f"ch{chapter}_")), None)
+    module = _chapter_module(chapter)
     if module is None:
         return ()
+
+    def valid(cells) -> bool:
+        return type(cells) is list and all(type(c) is list and len(c) == 2 and type(c[0]) is str and _names(c[1])
+                                           for c in cells)
+
+    cells = _cached_fact(f"reference-cells-{chapter}", lambda: _find_reference_cells(chapter, module), valid)
+    return tuple((source, frozenset(names)) for source, names in cells)
+
+
+def _find_reference_cells(chapter: str, module: str) -> list:
+    from .notebooks import cell_role, chapter_path, source_notebook
+
     out = []
     for cell in source_notebook(chapter_path(chapter)).cells:
         if cell_role(cell) != "answer":
@@ -398,14 +521,18 @@ def _reference_cells(chapter: str | None) -> tuple[tuple[str, frozenset], ...]:
         names = {a.name for node in ast.walk(ast.parse(cell.source))
                  if isinstance(node, ast.ImportFrom) and node.module == f"solutions.{module}" for a in node.names}
         if names:
-            out.append((cell.source.strip(), frozenset(names)))
-    return tuple(out)
+            out.append([cell.source.strip(), sorted(names)])
+    return out
 
 
 def copied_helpers(chapter: str | None, cells: list[str]) -> frozenset:
     """The helpers of the chapter's own reference that the notebook may import: only those imported by a reference
     answer cell the notebook holds verbatim (the course's solved notebook; a learner who copied the reference). A
     learner who writes `from solutions.ch07_gpt2 import Transformer` in their own code gets nothing."""
+    module = _chapter_module(chapter)
+    cells = [cell for cell in cells if isinstance(cell, str)]
+    if module is None or not any(module in cell for cell in cells):
+        return frozenset()  # such a reference cell names its module (`from solutions.ch07_gpt2 import ...`)
     names: set = set()
     for source, imported in _reference_cells(chapter):
         if any(source in cell for cell in cells):
@@ -414,32 +541,43 @@ def copied_helpers(chapter: str | None, cells: list[str]) -> frozenset:
 
 
 @functools.cache
+def _code_imports(chapter: str) -> frozenset[str]:
+    """The names the released chapter's code cells (not answers, checks or demos) import from `solutions`."""
+    def find() -> list[str]:
+        from .notebooks import cell_role, chapter_path, read_notebook
+
+        wanted = set()
+        for cell in read_notebook(chapter_path(chapter)).cells:
+            if cell_role(cell) != "code":
+                continue
+            try:
+                tree = ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
+                                           for line in cell.source.split("\n")))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module == "solutions":
+                    wanted |= {a.name for a in node.names}
+        return sorted(wanted)
+
+    return frozenset(_cached_fact(f"code-imports-{chapter}", find, _names))
+
+
+@functools.cache
 def _own_helpers(chapter: str | None, copied: frozenset = frozenset()) -> tuple[str, list[str], str] | None:
     """The graded chapter's own reference module, cut down to the helpers its released notebook's code cells import
     from `solutions` (chapter 01: load_ranks, gpt2_tokenizer), the `copied` ones (see copied_helpers), and what
     they need — never an exercise. -> (module, names, source) or None."""
-    if not chapter:
-        return None
-    from .engine import exercises_of
-    from .notebooks import cell_role, chapter_path, read_notebook
-
-    module = next((m for m in _chapter_modules() if m.startswith(f"ch{chapter}_")), None)
+    module = _chapter_module(chapter)
     if module is None:
         return None
+    from .engine import exercises_of
+
     exercises = {e.name for e in exercises_of(chapter)}
-    wanted = set()
-    for cell in read_notebook(chapter_path(chapter)).cells:
-        if cell_role(cell) != "code":
-            continue
-        try:
-            tree = ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
-                                       for line in cell.source.split("\n")))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "solutions":
-                wanted |= {a.name for a in node.names}
-    wanted = (wanted & set(_chapter_modules()[module])) | set(copied)
+    public = set(_chapter_modules()[module])
+    if not (public | set(copied)) - exercises:
+        return None  # every public name is an exercise (chapters 02, 03): nothing to read the chapter for
+    wanted = (_code_imports(chapter) & public) | set(copied)
     wanted -= exercises
     if not wanted:
         return None
@@ -454,7 +592,6 @@ def _own_helpers(chapter: str | None, copied: frozenset = frozenset()) -> tuple[
         todo += [n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)]
     body = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef)) or n.name in keep]
     source = ast.unparse(ast.Module(body=body, type_ignores=[])) + "\n"
-    public = set(_chapter_modules()[module])
     return module, sorted(wanted & keep & public), source
 
 
