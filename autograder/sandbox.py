@@ -305,7 +305,7 @@ class _Cgroups:
 _RUNTIMES: dict[tuple, str] = {}
 _RUNTIME_LOCK = threading.Lock()
 CACHE_FORMAT = 1  # bump when the meaning of a cached fact changes
-CACHE_DAYS = 30  # cached facts older than this are removed (whenever a new one is written)
+CACHE_DAYS = 1  # facts of other sources (an older checkout) are removed this long after they were written
 
 
 def _chapter_modules() -> dict[str, list[str]]:
@@ -384,7 +384,7 @@ def _cached_fact(name: str, compute, valid):
         cutoff = time.time() - CACHE_DAYS * 86400
         for old in root.glob("*.json"):
             with contextlib.suppress(OSError):
-                if old.stat().st_mtime < cutoff:
+                if digest not in old.name and old.stat().st_mtime < cutoff:
                     old.unlink()
     except OSError:
         pass
