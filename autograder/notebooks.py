@@ -29,8 +29,10 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = ROOT / "chapters"
@@ -77,7 +79,11 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
             text = path.read_text(encoding="utf-8")
             if not text.strip():
                 raise InvalidNotebook(f"{path}: the file is empty")
-            nb = nbformat.reads(text, as_version=4)
+            nb = _reads_v4(text)
+            if nb is None:  # not a plain nbformat 4 notebook: nbformat's reader converts it or says what is wrong
+                import nbformat
+
+                nb = nbformat.reads(text, as_version=4)
     except InvalidNotebook:
         raise
     except json.JSONDecodeError as exc:
@@ -89,6 +95,53 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     if not isinstance(nb.get("cells"), list):
         raise InvalidNotebook(f"{path}: the notebook has no list of cells")
     return nb
+
+
+class _Node(dict):
+    """A notebook node read without nbformat (whose import costs a second: jsonschema's format checkers): a dict
+    whose keys are also attributes, as nbformat.NotebookNode."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+    def __delattr__(self, key):
+        try:
+            del self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def _node(value):
+    if isinstance(value, dict):
+        return _Node((k, _node(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_node(v) for v in value]
+    return value
+
+
+def _reads_v4(text: str):
+    """A well-formed nbformat 4 notebook as nbformat.reads(text, 4) reads it (cell sources joined into strings), or
+    None for anything else (other versions, broken JSON or structure), which nbformat's own reader then handles."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list) \
+            or not all(isinstance(c, dict) and isinstance(c.get("metadata", {}), dict) for c in data["cells"]):
+        return None
+    for cell in data["cells"]:
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            cell["source"] = "".join(source)
+        elif not isinstance(source, str):
+            return None
+    return _node(data)
 
 
 def nbgrader_meta(cell) -> dict:
@@ -355,6 +408,8 @@ def _helper_import(reference, tree: ast.FunctionDef, available: set[str] | None 
 
 
 def write_notebook(nb, path: Path) -> Path:
+    import nbformat
+
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.validate(nb)
     tmp = path.with_suffix(path.suffix + ".tmp")

@@ -309,12 +309,10 @@ CACHE_DAYS = 1  # facts of other sources (an older checkout) are removed this lo
 
 
 def _chapter_modules() -> dict[str, list[str]]:
-    """solutions/__init__.py's lazy index {module: [names]}, read as data (without importing the reference)."""
-    tree = ast.parse((ROOT / "solutions" / "__init__.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_MODULES" for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise RuntimeError("solutions/__init__.py has no _MODULES index")
+    """The reference's index {module: [public names]}, read from the sources (nothing of the reference imported)."""
+    from solutions import index
+
+    return index(ROOT / "solutions")
 
 
 def _chapter_module(chapter: str | None) -> str | None:

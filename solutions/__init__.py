@@ -2,25 +2,35 @@
 
     from solutions import layer_norm, gpt2, generate
 
-Names are imported on first use, so `from solutions import layer_norm` does not pay for importing PyTorch.
+Every public function, class and CONSTANT of a module here is importable from `solutions` by its name. The index is
+read from the modules' sources (top-level lines `def name`, `class Name`, `NAME =`), so a new exercise needs no
+entry here; names are imported on first use, so `from solutions import layer_norm` does not pay for PyTorch.
 """
 
 import importlib
+import re
+from pathlib import Path
 
-_MODULES = {
-    "ch01_tokens_and_embeddings": ["bpe_encode_piece", "decode", "embed", "encode", "gpt2_tokenizer", "load_ranks"],
-    "ch02_layer_norm": ["layer_norm"],
-    "ch03_gelu_ffn": ["ffn", "gelu", "linear"],
-    "ch04_residuals": ["DeepMLP", "layer_gradients", "pre_norm", "residual"],
-    "ch05_attention": ["attention", "causal_mask", "merge_heads", "mha", "softmax", "split_heads"],
-    "ch06_transformer_block": ["count_parameters", "gpt2", "transformer_block"],
-    "ch07_gpt2": ["GPT2", "load_gpt2_params", "save_gpt2_params"],
-    "ch08_decoding": ["apply_temperature", "generate", "generate_cached", "gpt2_cached", "greedy", "sample_next",
-                      "top_k_filter", "top_p_filter"],
-    "ch09_training": ["course_model_dir", "cross_entropy", "get_batch", "gpt2_generate", "lr_at", "read_log",
-                      "read_works", "split_works", "tokenize_works", "train_step"],
-    "params": ["GPT2_SMALL", "HParams", "init_params"],
-}
+_PUBLIC = re.compile(r"^(?:def|class) ([A-Za-z]\w*)|^([A-Z][A-Z0-9_]*)\s*[:=]", re.MULTILINE)
+
+
+def index(folder: Path | None = None) -> dict[str, list[str]]:
+    """{module: its public names} for the modules of `folder` (default: this package), read without importing
+    them. A name that two modules define is an error: `from solutions import name` must mean one thing."""
+    modules, seen = {}, {}
+    for path in sorted((folder or Path(__file__).parent).glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        names = sorted({a or b for a, b in _PUBLIC.findall(path.read_text(encoding="utf-8"))})
+        for name in names:
+            if name in seen:
+                raise ImportError(f"solutions: {name} is defined in both {seen[name]}.py and {path.name}")
+            seen[name] = path.stem
+        modules[path.stem] = names
+    return modules
+
+
+_MODULES = index()
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 __all__ = sorted(_WHERE)
 

@@ -43,3 +43,33 @@ def test_fixture_is_small_and_matches_the_reference():
 def test_rebuild_command_is_there():
     proc = subprocess.run([sys.executable, "-m", "autograder.exercises", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "rebuild-fixtures" in proc.stdout
+
+
+def _recorded():
+    from autograder import load_all
+    from autograder.recorded import Recorded
+
+    load_all()
+    modules = [m for name, m in sorted(sys.modules.items()) if name.startswith("autograder.exercises.ch")]
+    return [v for m in modules for v in vars(m).values() if isinstance(v, Recorded)]
+
+
+RECORDED = _recorded()
+
+
+@pytest.mark.parametrize("oracle", RECORDED, ids=[r.name for r in RECORDED])
+def test_recorded_torch_outputs_are_what_torch_computes(oracle):
+    """The checks' PyTorch oracles are stored outputs (grading a NumPy chapter loads no PyTorch): PyTorch, run here,
+    must still give them, for the inputs they were recorded for."""
+    from autograder.recorded import fingerprint
+
+    with np.load(oracle.path) as stored:
+        assert str(stored["inputs"]) == fingerprint(oracle.args)
+        np.testing.assert_allclose(oracle.compute(*oracle.args), stored["output"], rtol=1e-6, atol=1e-7)
+    assert oracle.oracle(*oracle.args).dtype == oracle.output.dtype
+    with pytest.raises(RuntimeError, match="only knows its own inputs"):
+        oracle.oracle(*[a + 1 if isinstance(a, np.ndarray) else a for a in oracle.args])
+
+
+def test_every_exercise_module_with_recorded_oracles_can_rebuild_them():
+    assert {r.name for r in RECORDED} >= {"ch02_torch_layer_norm", "ch03_torch_gelu", "ch05_torch_mha"}

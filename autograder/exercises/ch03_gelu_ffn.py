@@ -7,6 +7,7 @@ import numpy as np
 import solutions
 
 from ..engine import Case, Exercise, Mistake, Mutant, register, register_mutants
+from ..recorded import Recorded
 
 # Tolerances from measurement (tests/alternatives/ch03_gelu_ffn.py keeps the table,
 # tests/test_tolerances.py the margins).
@@ -58,6 +59,26 @@ def _torch_ffn(x, c_fc, c_proj):
     return lin(F.gelu(lin(torch.from_numpy(x), c_fc), approximate="tanh"), c_proj).numpy()
 
 
+# PyTorch's outputs for one fixed float32 input each, recorded (autograder/recorded.py): grading needs no PyTorch
+def _f32(rng, *shape, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(np.float32)
+
+
+def _linear32(rng, n_in, n_out):
+    return {"w": _f32(rng, n_in, n_out, scale=n_in ** -0.5), "b": _f32(rng, n_out, scale=0.1)}
+
+
+TORCH_GELU = Recorded("ch03_torch_gelu", 31, lambda rng: (_f32(rng, 4, 11, scale=3.0),), _torch_gelu)
+TORCH_LINEAR = Recorded("ch03_torch_linear", 32, lambda rng: (_f32(rng, 5, 7), *_linear32(rng, 7, 9).values()),
+                        _torch_linear)
+TORCH_FFN = Recorded("ch03_torch_ffn", 33, lambda rng: (_f32(rng, 5, 8), _linear32(rng, 8, 32), _linear32(rng, 32, 8)),
+                     _torch_ffn)
+
+
+def rebuild_fixtures() -> list:
+    return [oracle.rebuild() for oracle in (TORCH_GELU, TORCH_LINEAR, TORCH_FFN)]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # gelu
 # --------------------------------------------------------------------------------------------------------------
@@ -85,8 +106,8 @@ def gelu_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("float32 in, float32 out", (x32,), **GELU32,
              hint="float32 inputs must give a float32 output: write constants as Python floats "
                   "(math.sqrt, not np.sqrt) and don't convert x."),
-        Case("agrees with torch.nn.functional.gelu(x, approximate='tanh')", (x32[::-1].copy(),),
-             oracle=_torch_gelu, **GELU32),
+        Case("agrees with torch.nn.functional.gelu(x, approximate='tanh')", TORCH_GELU.args,
+             oracle=TORCH_GELU.oracle, **GELU32),
     ]
 
 
@@ -200,8 +221,8 @@ def linear_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("a single token x [1, n_in]", (arr(1, n_in), w, b), **TIGHT),
         Case("float32 in, float32 out", (arr(n_seq, n_in, dtype=np.float32), w32, b32), **PRODUCT32,
              hint="float32 inputs must give a float32 output: don't convert x, w or b."),
-        Case("agrees with torch.nn.functional.linear(x, w.T, b)", (arr(n_seq + 1, n_in, dtype=np.float32), w32, b32),
-             oracle=_torch_linear, **PRODUCT32),
+        Case("agrees with torch.nn.functional.linear(x, w.T, b)", TORCH_LINEAR.args, oracle=TORCH_LINEAR.oracle,
+             **PRODUCT32),
     ]
 
 
@@ -262,8 +283,8 @@ def ffn_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              hint_id="ffn-leading-axes"),
         Case("float32 in, float32 out", (x_of(n_seq, n_embd, dtype=np.float32), c_fc32, c_proj32), **PRODUCT32,
              hint="float32 inputs must give a float32 output: check gelu and linear for float64 constants."),
-        Case("agrees with PyTorch: F.linear, F.gelu(approximate='tanh'), F.linear",
-             (x_of(n_seq + 1, n_embd, dtype=np.float32), c_fc32, c_proj32), oracle=_torch_ffn, **PRODUCT32),
+        Case("agrees with PyTorch: F.linear, F.gelu(approximate='tanh'), F.linear", TORCH_FFN.args,
+             oracle=TORCH_FFN.oracle, **PRODUCT32),
     ]
 
 

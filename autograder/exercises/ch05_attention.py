@@ -8,6 +8,7 @@ import numpy as np
 import solutions
 
 from ..engine import Case, Exercise, Mistake, Mutant, register, register_mutants
+from ..recorded import Recorded
 
 # ----------------------------------------------------------------------------------------------------------------
 # Oracles: independent implementations in PyTorch
@@ -27,6 +28,14 @@ def _torch_causal_attention(q, k, v, mask):
 
     t = [torch.from_numpy(a)[None] for a in (q, k, v)]  # [1, n, d]
     return F.scaled_dot_product_attention(*t, is_causal=True)[0].numpy()
+
+
+# PyTorch's outputs for one fixed float32 input each, recorded (autograder/recorded.py): grading needs no PyTorch
+TORCH_SOFTMAX = Recorded("ch05_torch_softmax", 51, lambda rng: ((3 * rng.standard_normal((4, 9))).astype(np.float32),),
+                         _torch_softmax)
+TORCH_ATTENTION = Recorded("ch05_torch_attention", 52, lambda rng: (
+    *[(1.5 * rng.standard_normal((6, d))).astype(np.float32) for d in (5, 5, 4)], solutions.causal_mask(6)),
+    _torch_causal_attention)
 
 
 def torch_mha(x, c_attn, c_proj, n_head):
@@ -70,7 +79,7 @@ def softmax_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return [
         Case("2-D logits: each row becomes a probability distribution", (logits(n_rows, n_cols),),
              atol=1e-12, rtol=1e-9),
-        Case("agrees with torch.softmax", (logits(n_rows, n_cols, dtype=np.float32),), oracle=_torch_softmax,
+        Case("agrees with torch.softmax", TORCH_SOFTMAX.args, oracle=TORCH_SOFTMAX.oracle,
              atol=1e-7, rtol=1e-5),
         Case(f"huge logits (±{huge:.3g}): must not overflow", (big,), atol=1e-12, rtol=1e-9,
              hint="np.exp overflows for large logits (exp(1e4) = inf, and inf/inf = NaN): subtract each row's "
@@ -282,7 +291,6 @@ def attention_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
                      ((n_q, d_k), (n_k, d_k), (n_k, d_v)))
 
     causal = solutions.causal_mask
-    n32 = n + 1
     # float32 outputs are sums of a few products of size ~1.5²: correct float32 code (einsum, a loop, torch's fused
     # kernel) lands up to 2.6e-7 from the reference, so atol=1e-5 (measured: tests/alternatives/ch05_attention.py)
     f32 = {"atol": 1e-5, "rtol": 1e-5}
@@ -291,8 +299,8 @@ def attention_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
              (*qkv(n, n, d_k, d_v), causal(n, np.float64)), atol=1e-10, rtol=1e-8),
         Case(f"{n_q} queries, {n_k} keys, no mask (all zeros): weights are [n_q, n_k]",
              (*qkv(n_q, n_k, d_k, d_v), np.zeros((n_q, n_k))), atol=1e-10, rtol=1e-8),
-        Case("agrees with torch's scaled_dot_product_attention(is_causal=True)",
-             (*qkv(n32, n32, d_k + 2, d_v, np.float32), causal(n32)), oracle=_torch_causal_attention, **f32),
+        Case("agrees with torch's scaled_dot_product_attention(is_causal=True)", TORCH_ATTENTION.args,
+             oracle=TORCH_ATTENTION.oracle, **f32),
         Case("a single position attends only to itself (the output is v)",
              (*qkv(1, 1, d_k, d_v), causal(1, np.float64)), atol=1e-10, rtol=1e-8),
         Case("float32 in, float32 out", (*qkv(n, n, d_k, d_v, np.float32), causal(n)), **f32,
@@ -557,6 +565,15 @@ def _linear_params(rng, n_in, n_out, dtype):
             "b": (0.5 * rng.standard_normal(n_out)).astype(dtype)}
 
 
+TORCH_MHA = Recorded("ch05_torch_mha", 53, lambda rng: (
+    (1.5 * rng.standard_normal((7, 12))).astype(np.float32), _linear_params(rng, 12, 36, np.float32),
+    _linear_params(rng, 12, 12, np.float32), 3), torch_mha)
+
+
+def rebuild_fixtures() -> list:
+    return [oracle.rebuild() for oracle in (TORCH_SOFTMAX, TORCH_ATTENTION, TORCH_MHA)]
+
+
 _FLOAT64 = ("float32 inputs came back as float64 (with the right values): a float64 value entered your mha — "
             "e.g. a mask built without dtype=x.dtype.type, or a NumPy float64 scalar such as np.sqrt(d_head) "
             "(use math.sqrt).")
@@ -579,7 +596,7 @@ def mha_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case(f"{n_seq} positions, n_embd={n_head * d_head}, {n_head} heads of {d_head}",
              inputs(n_seq, n_head, d_head), atol=1e-10, rtol=1e-8),
         Case("agrees with torch (view/transpose into heads, scaled_dot_product_attention(is_causal=True))",
-             inputs(n_seq + 2, n_head + 1, d_head, np.float32), oracle=torch_mha, atol=1e-5, rtol=1e-5),
+             TORCH_MHA.args, oracle=TORCH_MHA.oracle, atol=1e-5, rtol=1e-5),
         Case("one head (n_head=1) is plain causal attention", inputs(n_seq, 1, n_head * d_head),
              atol=1e-10, rtol=1e-8),
         Case("a single position", inputs(1, n_head, d_head), atol=1e-10, rtol=1e-8),
