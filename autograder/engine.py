@@ -1,6 +1,7 @@
 """The grading engine: exercises, their cases, and the verdict with a hint.
 
-An exercise is a name, its points, a generator of cases and a list of known mistakes.
+An exercise is a name, its points, a generator of cases, a list of known mistakes and the mutants (learner-style
+wrong implementations) that prove each mistake is recognised.
 Grading has two halves that may run in different processes:
 
 * `probe_case` calls the learner's function on a case's inputs and returns plain data (run where the learner's

@@ -1,4 +1,7 @@
-"""One module per chapter (chNN_topic.py); importing a module registers its exercises."""
+"""One module per chapter (chNN_topic.py, the chapter's slug): each exercise declared once — name, chapter, points,
+reference, cases, known mistakes with stable ids — and, at the end of the module, the learner-style mutants that must
+trigger them. Importing a module registers its exercises; the chapter's notebook cells are generated from them
+(autograder/notebooks.py)."""
 
 import importlib
 import pkgutil
