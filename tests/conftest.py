@@ -57,7 +57,10 @@ def transformers_or_skip():
 def hf_config(hparams: dict):
     """Our hparams (n_vocab, n_ctx, n_embd, n_head, n_layer) -> a GPT2Config with eager attention."""
     transformers = transformers_or_skip()
-    eos = 50256 if hparams["n_vocab"] > 50256 else None  # GPT2Config's default 50256 is out of a small vocabulary
+    from solutions import ENDOFTEXT_ID
+
+    # GPT2Config's default eos (50256) is out of a small vocabulary
+    eos = ENDOFTEXT_ID if hparams["n_vocab"] > ENDOFTEXT_ID else None
     return transformers.GPT2Config(vocab_size=hparams["n_vocab"], n_positions=hparams["n_ctx"],
                                    n_embd=hparams["n_embd"], n_head=hparams["n_head"], n_layer=hparams["n_layer"],
                                    attn_implementation="eager", bos_token_id=eos, eos_token_id=eos)

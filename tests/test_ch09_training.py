@@ -37,9 +37,10 @@ def test_greedy_path_has_no_near_tie(course_model, prompt):
         top2 = np.sort(last)[-2:]
         assert top2[1] - top2[0] >= MARGIN, (prompt, solutions.decode(ids), top2)
         ids.append(int(np.argmax(last)))
-        if ids[-1] == 50256:
+        if ids[-1] == solutions.ENDOFTEXT_ID:
             break
-    assert 50256 not in ids[len(solutions.encode(prompt)):], f"{prompt!r}: the course model ends the text early"
+    new = ids[len(solutions.encode(prompt)):]
+    assert solutions.ENDOFTEXT_ID not in new, f"{prompt!r}: the course model ends the text early"
 
 
 def test_uniform_guess_is_ln_n_vocab():

@@ -46,7 +46,7 @@ def our_encode(text: str) -> list[int]:
     ids = []
     for i, chunk in enumerate(text.split("<|endoftext|>")):
         if i:
-            ids.append(50256)
+            ids.append(S.ENDOFTEXT_ID)
         for piece in regex.findall(r50k_pat_str, chunk):
             ids += S.bpe_encode_piece(piece.encode("utf-8"), ranks)
     return ids
