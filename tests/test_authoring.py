@@ -106,3 +106,27 @@ def test_chapter_number_reads_every_kind_of_name():
     assert chapter_number("ch09_training") == "09"
     assert chapter_number("notes.ipynb") is None
     assert chapter_number("2_layer_norm.md") is None
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_site_parses_the_same_cells(path):
+    """The book's source-read hook (autograder/book.py) hands Sphinx the chapter with its exercises expanded: the
+    cells the site executes and shows are the learner notebook's."""
+    import jupytext
+
+    from autograder import book
+
+    source = [path.read_text()]
+    book.expand_exercises(None, f"chapters/{path.stem}", source)
+    site = jupytext.reads(source[0], fmt="md")
+    learner = learner_notebook(path)
+    assert [(c.cell_type, c.source, c.metadata) for c in site.cells] == \
+        [(c.cell_type, c.source, c.metadata) for c in learner.cells]
+
+
+def test_the_site_leaves_other_pages_alone():
+    from autograder import book
+
+    source = ["% exercise: layer_norm\n"]
+    book.expand_exercises(None, "guide/learners", source)
+    assert source == ["% exercise: layer_norm\n"]
