@@ -94,6 +94,18 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise InvalidNotebook(f"{path}: not a Jupyter notebook ({type(exc).__name__}: {exc})") from None
     if not isinstance(nb.get("cells"), list):
         raise InvalidNotebook(f"{path}: the notebook has no list of cells")
+    for i, cell in enumerate(nb.cells):  # the shapes the graders rely on; a submission may be anything
+        if not isinstance(cell, dict):
+            raise InvalidNotebook(f"{path}: cell {i + 1} is not a JSON object")
+        if not isinstance(cell.get("cell_type"), str):
+            raise InvalidNotebook(f"{path}: cell {i + 1} has no cell_type")
+        if not isinstance(cell.get("source", ""), str):
+            raise InvalidNotebook(f"{path}: cell {i + 1}'s source is not text")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise InvalidNotebook(f"{path}: cell {i + 1}'s metadata is not a JSON object")
+        tags = cell.get("metadata", {}).get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise InvalidNotebook(f"{path}: cell {i + 1}'s tags are not a list of strings")
     return nb
 
 
@@ -126,21 +138,19 @@ def _node(value):
 
 
 def _reads_v4(text: str):
-    """A well-formed nbformat 4 notebook as nbformat.reads(text, 4) reads it (cell sources joined into strings), or
-    None for anything else (other versions, broken JSON or structure), which nbformat's own reader then handles."""
+    """An nbformat 4 notebook as nbformat.reads(text, 4) reads it (cell sources joined into strings), or None for
+    anything else (other versions, broken JSON), which nbformat's own reader then converts or rejects. Cells of the
+    wrong shape are left as they are: read_notebook then says which cell is wrong."""
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list) \
-            or not all(isinstance(c, dict) and isinstance(c.get("metadata", {}), dict) for c in data["cells"]):
+    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list):
         return None
     for cell in data["cells"]:
-        source = cell.get("source", "")
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             cell["source"] = "".join(source)
-        elif not isinstance(source, str):
-            return None
     return _node(data)
 
 

@@ -209,3 +209,22 @@ def test_the_guide_lists_the_statuses_with_their_meanings():
     table = guide[guide.index("(statuses)=") :].split("\n\n")[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (.+) \|$", table, flags=re.M)
     assert rows[1:] == [(s.value, s.meaning) for s in Status]  # below the header `status` | meaning
+
+
+def _nb_with(cell: dict) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
+
+
+@pytest.mark.parametrize("cell, says", [
+    ({"cell_type": "code", "metadata": {"tags": 5}, "source": "x = 1"}, "tags are not a list of strings"),
+    ({"cell_type": "code", "metadata": [], "source": "x = 1"}, "metadata is not a JSON object"),
+    ({"cell_type": [], "metadata": {}, "source": "x = 1"}, "has no cell_type"),
+    ({"cell_type": "code", "metadata": {}, "source": {"a": 1}}, "source is not text"),
+    ("a string, not a cell", "not a JSON object"),
+], ids=["tags", "metadata", "cell_type", "source", "cell"])
+def test_a_malformed_cell_is_an_invalid_notebook_that_says_which(cell, says, tmp_path):
+    path = tmp_path / "02_layer_norm.ipynb"
+    path.write_text(json.dumps(_nb_with(cell)))
+    result = grade_notebook(path, seed=1)
+    assert result["status"] == "invalid-notebook"
+    assert "cell 1" in result["output"] and says in result["output"]
