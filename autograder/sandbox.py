@@ -434,9 +434,11 @@ def _find_runtime_modules() -> list[str]:
 def earlier_modules(chapter: str | None) -> dict[str, list[str]]:
     """The reference modules a notebook of `chapter` may import: the chapters before it, and params."""
     out = {}
+    from .notebooks import chapter_number
+
     for module, names in _chapter_modules().items():
-        if module == "params" or (chapter and module[:2] == "ch" and module[2:4].isdigit()
-                                  and int(module[2:4]) < int(chapter)):
+        number = chapter_number(module)
+        if module == "params" or (chapter and number is not None and int(number) < int(chapter)):
             out[module] = names
     return out
 
