@@ -310,16 +310,21 @@ def source_notebook(chapter_md: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def parse_cell(source: str) -> ast.Module | None:
+    """A code cell's syntax tree (IPython's %magic and !shell lines read as `pass`), or None if it is not Python."""
+    try:
+        return ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.split("\n")))
+    except SyntaxError:
+        return None
+
+
 def notebook_names(nb) -> set[str]:
     """The names a notebook's code cells bind at top level (imports, functions, classes, assignments)."""
     names = set(dir(builtins))
     for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
-                                       for line in cell.source.split("\n")))
-        except SyntaxError:
+        tree = parse_cell(cell.source) if cell.get("cell_type") == "code" else None
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -331,7 +336,7 @@ def notebook_names(nb) -> set[str]:
     return names
 
 
-def inject_solutions(source: str, module, available: set[str] | None = None) -> str:
+def inject_solutions(source: str, module, available: set[str]) -> str:
     """Replace the body (after the docstring) of every function in `source` that `module` defines with the
     reference body, between nbgrader's solution markers. Methods of classes are handled the same way."""
     lines = source.split("\n")
@@ -361,7 +366,7 @@ def _body_without_docstring(node: ast.FunctionDef) -> list[ast.stmt]:
 
 
 def _body_edit(stub: ast.FunctionDef, reference, lines: list[str],
-               available: set[str] | None = None) -> tuple[int, int, list[str]]:
+               available: set[str]) -> tuple[int, int, list[str]]:
     body = _body_without_docstring(stub)
     if not body:
         raise ValueError(f"stub {stub.name} has no body to replace")
@@ -385,7 +390,7 @@ def _body_edit(stub: ast.FunctionDef, reference, lines: list[str],
     return first, last, new + [f"{indent}### END SOLUTION"]
 
 
-def _helper_import(reference, tree: ast.FunctionDef, available: set[str] | None = None) -> str | None:
+def _helper_import(reference, tree: ast.FunctionDef, available: set[str]) -> str | None:
     """`from solutions.chNN_x import a, b`: the reference's own helpers and constants that its body uses.
 
     A chapter's notebook defines the exercises and imports what earlier chapters export; a reference body may also
@@ -399,12 +404,10 @@ def _helper_import(reference, tree: ast.FunctionDef, available: set[str] | None 
     package = sys.modules.get(module_name.partition(".")[0])
     if not module_name or package is None or module_name == package.__name__:
         return None
-    # what the notebook has already (its imports and definitions); without a notebook, what `solutions` exports
-    exported = set(available) if available is not None else set(getattr(package, "__all__", ()))
     body = [n for statement in tree.body for n in ast.walk(statement)]  # not the signature's annotations
     local = {a.arg for a in ast.walk(tree.args) if isinstance(a, ast.arg)}
     local |= {n.id for n in body if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    used = {n.id for n in body if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local - exported
+    used = {n.id for n in body if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local - available
     by_origin: dict[str, list[str]] = {}
     for name in sorted(used):
         if name not in module_globals or inspect.ismodule(module_globals[name]):

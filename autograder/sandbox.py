@@ -544,16 +544,12 @@ def copied_helpers(chapter: str | None, cells: list[str]) -> frozenset:
 def _code_imports(chapter: str) -> frozenset[str]:
     """The names the released chapter's code cells (not answers, checks or demos) import from `solutions`."""
     def find() -> list[str]:
-        from .notebooks import cell_role, chapter_path, read_notebook
+        from .notebooks import cell_role, chapter_path, parse_cell, read_notebook
 
         wanted = set()
         for cell in read_notebook(chapter_path(chapter)).cells:
-            if cell_role(cell) != "code":
-                continue
-            try:
-                tree = ast.parse("\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
-                                           for line in cell.source.split("\n")))
-            except SyntaxError:
+            tree = parse_cell(cell.source) if cell_role(cell) == "code" else None
+            if tree is None:
                 continue
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module == "solutions":
